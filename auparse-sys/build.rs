@@ -5,7 +5,8 @@
 use std::env;
 use std::path::PathBuf;
 
-const INSTALL_HINT: &str = "on Debian/Ubuntu: `apt-get install libauparse-dev libclang-dev pkg-config`; \
+const INSTALL_HINT: &str =
+    "on Debian/Ubuntu: `apt-get install libauparse-dev libclang-dev pkg-config`; \
 on Fedora/RHEL: `dnf install audit-libs-devel clang-devel pkgconf-pkg-config`";
 
 fn main() {
@@ -25,13 +26,18 @@ fn main() {
         ),
     };
     for dir in &lib.include_paths {
-        println!("cargo::rerun-if-changed={}", dir.join("auparse.h").display());
+        println!(
+            "cargo::rerun-if-changed={}",
+            dir.join("auparse.h").display()
+        );
     }
 
     let mut builder = bindgen::Builder::default()
         .header("wrapper.h")
         .allowlist_function("(auparse|ausearch)_.*")
-        .allowlist_type("(auparse|ausearch|ausource|austop|au_event|normalize_option|user_destroy).*")
+        .allowlist_type(
+            "(auparse|ausearch|ausource|austop|au_event|normalize_option|user_destroy).*",
+        )
         .allowlist_var("(AUSOURCE|AUSEARCH|AUPARSE|NORM)_.*")
         // C enums stay plain integer constants: libauparse adds field types
         // between releases, and an unknown value in a Rust enum is UB.
@@ -55,7 +61,10 @@ fn main() {
         .write_to_file(out.join("bindings.rs"))
         .expect("write bindings.rs to OUT_DIR");
 
-    println!("cargo::rustc-env=AUPARSE_SYS_LIBAUPARSE_VERSION={}", lib.version);
+    println!(
+        "cargo::rustc-env=AUPARSE_SYS_LIBAUPARSE_VERSION={}",
+        lib.version
+    );
     // Published to dependents as DEP_AUPARSE_VERSION (the `links` key is "auparse").
     println!("cargo::metadata=version={}", lib.version);
     for dir in &lib.include_paths {

@@ -1,1 +1,82 @@
-//! x
+//! Safe Rust bindings to libauparse, the Linux audit event parser.
+//!
+//! ```
+//! use auparse::Feeder;
+//!
+//! let log = b"type=SYSCALL msg=audit(1653911717.020:1001): arch=c000003e syscall=263 success=yes exit=0 a0=ffffff9c a1=5581f7c1e4c0 a2=0 a3=100 items=2 ppid=2000 pid=2002 auid=0 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts1 ses=3 comm=\"rm\" exe=\"/usr/bin/rm\" key=\"fsaction\"
+//! type=CWD msg=audit(1653911717.020:1001): cwd=\"/tmp\"
+//! type=PATH msg=audit(1653911717.020:1001): item=0 name=\"/tmp\" inode=1 dev=fd:01 mode=041777 ouid=0 ogid=0 rdev=00:00 nametype=PARENT cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0
+//! type=PATH msg=audit(1653911717.020:1001): item=1 name=\"bar\" inode=2 dev=fd:01 mode=0100644 ouid=0 ogid=0 rdev=00:00 nametype=DELETE cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0
+//! type=PROCTITLE msg=audit(1653911717.020:1001): proctitle=726D00626172
+//! ";
+//! let mut feeder = Feeder::new()?;
+//! let mut events = Vec::new();
+//! feeder.feed(log, |ev| events.push(ev.to_event()))?;
+//! feeder.flush(|ev| events.push(ev.to_event()))?; // end of input: never lose the last event
+//!
+//! let ev = &events[0];
+//! assert_eq!(ev.serial, 1001);
+//! assert_eq!(ev.keys[0], "fsaction");
+//! assert_eq!(ev.action().unwrap(), "deleted");
+//! assert_eq!(ev.records[3].field("name").unwrap().interpreted, "/tmp/bar");
+//! assert_eq!(ev.proctitle.as_deref().unwrap(), [auparse::Bytes::from("rm"), "bar".into()]);
+//! # Ok::<(), auparse::Error>(())
+//! ```
+//!
+//! # Design
+//!
+//! **Two modes.** [`Feeder`] is feed mode (`AUSOURCE_FEED`): you push bytes,
+//! and a closure sees each event as soon as libauparse completes it, within the
+//! same call. [`Parser`] is pull mode over files, a buffer or a descriptor.
+//! [`read_events`] wraps a Feeder around any `impl Read` and yields owned events.
+//!
+//! **What borrows what.** [`EventRef`], [`RecordRef`] and [`FieldRef`] are views
+//! of libauparse's memory, valid only while libauparse keeps the event (in feed
+//! mode: until the closure returns). Their lifetimes make it a compile error
+//! to keep them longer; cursor moves take `&mut`. [`EventRef::to_event`] copies
+//! everything into an owned, serde-serializable [`Event`]. Values are bytes
+//! first: audit data is not UTF-8 ([`Bytes`], [`bytes`] for the escaping scheme).
+//!
+//! **Threads.** libauparse 3.0.x keeps process-global state (uid/gid caches,
+//! the ENRICHED interpretation list, a path buffer, the end-of-event timeout),
+//! so every call into C takes one process-wide lock. Feeders and Parsers are
+//! `Send` but not `Sync`; they may live on different threads, and their calls
+//! are serialized. The lock is held during a feed call (so inside its closure)
+//! and while a pull-mode [`EventRef`] lives; a libauparse call made by the same
+//! thread in that time returns [`Error::Nested`] instead of deadlocking. Even
+//! serialized, two live parsers that read ENRICHED records can swap each
+//! other's user names (a libauparse 3.0.9 limitation): use one parser at a time
+//! for ENRICHED logs.
+//!
+//! **Panics** in a feed closure are caught before they reach C and re-raised
+//! after libauparse returns; the Feeder stays usable.
+//!
+//! Built against libauparse [`LIBAUPARSE_VERSION`]; tested with 3.0.9.
+
+#![deny(unsafe_op_in_unsafe_fn)]
+
+pub mod bytes;
+mod cursor;
+mod error;
+mod event;
+mod feeder;
+mod global;
+mod normalize;
+mod parser;
+mod read;
+mod types;
+
+pub use auparse_sys as ffi;
+pub use bytes::Bytes;
+pub use cursor::{EventRef, FieldRef, Fields, RecordRef, Records};
+pub use error::{Error, Result};
+pub use event::{Event, Field, Record, Value};
+pub use feeder::Feeder;
+pub use global::in_libauparse;
+pub use normalize::{NormField, Normalized, Object, Outcome, Subject};
+pub use parser::Parser;
+pub use read::{read_events, ReadEvents};
+pub use types::{EscapeMode, FieldType, RecordType, Timestamp};
+
+/// The libauparse version this crate was built against (from pkg-config).
+pub const LIBAUPARSE_VERSION: &str = env!("AUPARSE_LIBAUPARSE_VERSION");

@@ -23,7 +23,12 @@ fn feed_one_record() {
     unsafe {
         let au = auparse_init(AUSOURCE_FEED, ptr::null());
         assert!(!au.is_null());
-        auparse_add_callback(au, Some(count), &mut events as *mut u32 as *mut c_void, None);
+        auparse_add_callback(
+            au,
+            Some(count),
+            &mut events as *mut u32 as *mut c_void,
+            None,
+        );
         let line = b"type=DAEMON_START msg=audit(1.000:42): op=start ver=3.0.9 res=success\n";
         assert_eq!(auparse_feed(au, line.as_ptr().cast(), line.len()), 0);
         assert_eq!(auparse_flush_feed(au), 0);

@@ -1,0 +1,369 @@
+//! Borrowed views of the event under libauparse's cursor.
+//!
+//! [`EventRef`], [`RecordRef`] and [`FieldRef`] point into memory owned by
+//! libauparse, which frees it when the event is done (in feed mode: when the
+//! callback returns; in pull mode: at the next `next_event`). Their lifetimes
+//! make it impossible to keep that memory longer. Moving the cursor takes
+//! `&mut`, so at most one record view and one field view exist at a time, and
+//! a view always describes the record/field the C cursor is on.
+//!
+//! ```compile_fail
+//! // A view cannot escape the callback that lent it.
+//! let mut feeder = auparse::Feeder::new().unwrap();
+//! let mut kept = None;
+//! feeder.feed(b"type=DAEMON_START msg=audit(1.000:1): op=start\n", |ev| {
+//!     let mut records = ev.records();
+//!     let mut rec = records.next().unwrap();
+//!     let mut fields = rec.fields();
+//!     kept = Some(fields.next().unwrap().name()); // error: borrowed data escapes the closure
+//! }).unwrap();
+//! # drop(kept);
+//! ```
+
+use crate::error::{step, Result};
+use crate::global::Guard;
+use crate::types::{FieldType, RecordType, Timestamp};
+use auparse_sys as ffi;
+use std::ffi::{c_char, CStr};
+use std::marker::PhantomData;
+use std::ptr::NonNull;
+
+/// Bytes of a C string owned by libauparse, or `None` for NULL.
+///
+/// # Safety
+/// `p` is NULL or points to a NUL-terminated string that stays valid and
+/// unchanged for `'a`.
+#[inline]
+pub(crate) unsafe fn cbytes<'a>(p: *const c_char) -> Option<&'a [u8]> {
+    if p.is_null() {
+        None
+    } else {
+        // SAFETY: non-NULL, NUL-terminated and valid for 'a (caller's contract).
+        Some(unsafe { CStr::from_ptr(p) }.to_bytes())
+    }
+}
+
+/// The event libauparse's cursor is on, lent by a [`Feeder`](crate::Feeder)
+/// callback or by [`Parser::next_event`](crate::Parser::next_event).
+///
+/// All its methods call into libauparse without taking the global lock again:
+/// the lock is held for as long as the view exists (by the feed call, or by
+/// the view itself in pull mode).
+pub struct EventRef<'a> {
+    au: NonNull<ffi::auparse_state_t>,
+    _guard: Option<Guard>,
+    _life: PhantomData<&'a mut ffi::auparse_state_t>,
+}
+
+impl<'a> EventRef<'a> {
+    /// # Safety
+    /// `au` is a live parser positioned on a current event whose memory stays
+    /// valid for `'a`, and this thread holds the global lock for all of `'a`
+    /// (passed as `guard`, or held by the caller for longer).
+    pub(crate) unsafe fn new(au: NonNull<ffi::auparse_state_t>, guard: Option<Guard>) -> Self {
+        EventRef {
+            au,
+            _guard: guard,
+            _life: PhantomData,
+        }
+    }
+
+    #[inline]
+    pub(crate) fn raw(&self) -> *mut ffi::auparse_state_t {
+        self.au.as_ptr()
+    }
+
+    /// Serial number of the event (`auparse_get_serial`).
+    pub fn serial(&self) -> u64 {
+        // SAFETY: live parser on a current event, lock held (type invariant).
+        unsafe { ffi::auparse_get_serial(self.raw()) as u64 }
+    }
+
+    /// Time of the event (`auparse_get_time`, `auparse_get_milli`).
+    pub fn timestamp(&self) -> Timestamp {
+        // SAFETY: live parser on a current event, lock held (type invariant).
+        unsafe {
+            Timestamp {
+                sec: ffi::auparse_get_time(self.raw()) as i64,
+                milli: ffi::auparse_get_milli(self.raw()),
+            }
+        }
+    }
+
+    /// The `node=` name of the event, if the records carry one (`auparse_get_node`,
+    /// whose `malloc`ed copy is freed here).
+    pub fn node(&self) -> Option<Vec<u8>> {
+        // SAFETY: live parser on a current event, lock held (type invariant).
+        let p = unsafe { ffi::auparse_get_node(self.raw()) };
+        if p.is_null() {
+            return None;
+        }
+        // SAFETY: `p` is a NUL-terminated string malloc'ed for us by
+        // auparse_get_node; we copy it and free it exactly once.
+        unsafe {
+            let v = CStr::from_ptr(p).to_bytes().to_vec();
+            libc::free(p as *mut libc::c_void);
+            Some(v)
+        }
+    }
+
+    /// Number of records in the event (`auparse_get_num_records`).
+    pub fn num_records(&self) -> usize {
+        // SAFETY: live parser on a current event, lock held (type invariant).
+        unsafe { ffi::auparse_get_num_records(self.raw()) as usize }
+    }
+
+    /// A lending cursor over the records, from the first one.
+    ///
+    /// ```
+    /// # let mut f = auparse::Feeder::new().unwrap();
+    /// # f.feed(b"type=DAEMON_START msg=audit(1.000:1): op=start\n", |ev| {
+    /// let mut records = ev.records();
+    /// while let Some(rec) = records.next() {
+    ///     println!("{}", rec.type_name_lossy());
+    /// }
+    /// # }).unwrap();
+    /// ```
+    pub fn records(&mut self) -> Records<'_> {
+        Records {
+            au: self.au,
+            next: 0,
+            len: self.num_records() as u32,
+            _life: PhantomData,
+        }
+    }
+
+    /// The record at `index` (0-based), if there is one (`auparse_goto_record_num`).
+    pub fn record(&mut self, index: usize) -> Option<RecordRef<'_>> {
+        let index = u32::try_from(index).ok()?;
+        // SAFETY: live parser on a current event, lock held (type invariant).
+        let rc = unsafe { ffi::auparse_goto_record_num(self.raw(), index) };
+        (rc == 1).then(|| RecordRef::at(self.au))
+    }
+
+    /// Moves the cursor to the first record (`auparse_first_record`); the
+    /// normalizer's getters position it elsewhere.
+    pub(crate) fn rewind(&mut self) -> Result<bool> {
+        // SAFETY: live parser on a current event, lock held (type invariant).
+        step("auparse_first_record", unsafe {
+            ffi::auparse_first_record(self.raw())
+        })
+    }
+}
+
+/// Lending cursor over the records of an [`EventRef`].
+pub struct Records<'e> {
+    au: NonNull<ffi::auparse_state_t>,
+    next: u32,
+    len: u32,
+    _life: PhantomData<&'e mut ffi::auparse_state_t>,
+}
+
+impl Records<'_> {
+    /// The next record, or `None` after the last. Not an `Iterator`: each
+    /// record view borrows the cursor, so the previous one must be dropped first.
+    #[allow(clippy::should_implement_trait)]
+    pub fn next(&mut self) -> Option<RecordRef<'_>> {
+        if self.next >= self.len {
+            return None;
+        }
+        // SAFETY: live parser on a current event, lock held (invariant
+        // inherited from the EventRef this cursor borrows).
+        let rc = unsafe { ffi::auparse_goto_record_num(self.au.as_ptr(), self.next) };
+        if rc != 1 {
+            self.next = self.len;
+            return None;
+        }
+        self.next += 1;
+        Some(RecordRef::at(self.au))
+    }
+}
+
+/// The record libauparse's cursor is on.
+pub struct RecordRef<'r> {
+    au: NonNull<ffi::auparse_state_t>,
+    _life: PhantomData<&'r mut ffi::auparse_state_t>,
+}
+
+impl<'r> RecordRef<'r> {
+    fn at(au: NonNull<ffi::auparse_state_t>) -> Self {
+        RecordRef {
+            au,
+            _life: PhantomData,
+        }
+    }
+
+    #[inline]
+    fn raw(&self) -> *mut ffi::auparse_state_t {
+        self.au.as_ptr()
+    }
+
+    /// Record type number (`auparse_get_type`).
+    pub fn record_type(&self) -> RecordType {
+        // SAFETY: live parser on a current record, lock held (type invariant).
+        RecordType(unsafe { ffi::auparse_get_type(self.raw()) } as u32)
+    }
+
+    /// Record type name as libauparse spells it (`auparse_get_type_name`),
+    /// e.g. `SYSCALL`; `None` for a number it has no name for.
+    pub fn type_name(&self) -> Option<&'r [u8]> {
+        // SAFETY: the name comes from a static lookup table (or the record), valid for 'r.
+        unsafe { cbytes(ffi::auparse_get_type_name(self.raw())) }
+    }
+
+    /// The type name, or `UNKNOWN[n]` like ausearch prints for unnamed types.
+    pub fn type_name_lossy(&self) -> String {
+        match self.type_name() {
+            Some(n) => String::from_utf8_lossy(n).into_owned(),
+            None => format!("UNKNOWN[{}]", self.record_type().0),
+        }
+    }
+
+    /// The whole record line as read (`auparse_get_record_text`), without newline.
+    pub fn text(&self) -> &'r [u8] {
+        // SAFETY: owned by the current record, valid while the event lives ('r).
+        unsafe { cbytes(ffi::auparse_get_record_text(self.raw())) }.unwrap_or_default()
+    }
+
+    /// Line number of the record in its source (`auparse_get_line_number`).
+    pub fn line_number(&self) -> u32 {
+        // SAFETY: live parser on a current record, lock held (type invariant).
+        unsafe { ffi::auparse_get_line_number(self.raw()) }
+    }
+
+    /// Number of fields (`auparse_get_num_fields`).
+    pub fn num_fields(&self) -> usize {
+        // SAFETY: live parser on a current record, lock held (type invariant).
+        unsafe { ffi::auparse_get_num_fields(self.raw()) as usize }
+    }
+
+    /// A lending cursor over the fields, from the first one.
+    pub fn fields(&mut self) -> Fields<'_> {
+        Fields {
+            au: self.au,
+            next: 0,
+            len: self.num_fields() as u32,
+            _life: PhantomData,
+        }
+    }
+
+    /// The first field of this record named `name`.
+    pub fn field(&mut self, name: &str) -> Option<FieldRef<'_>> {
+        let n = self.num_fields() as u32;
+        for i in 0..n {
+            // SAFETY: live parser on a current record, lock held; `i` is in range.
+            let ok = unsafe { ffi::auparse_goto_field_num(self.raw(), i) } == 1;
+            if !ok {
+                break;
+            }
+            let f = FieldRef::at(self.au);
+            if f.name() == name.as_bytes() {
+                return Some(FieldRef::at(self.au));
+            }
+        }
+        None
+    }
+}
+
+/// Lending cursor over the fields of a [`RecordRef`].
+pub struct Fields<'r> {
+    au: NonNull<ffi::auparse_state_t>,
+    next: u32,
+    len: u32,
+    _life: PhantomData<&'r mut ffi::auparse_state_t>,
+}
+
+impl Fields<'_> {
+    /// The next field, or `None` after the last.
+    #[allow(clippy::should_implement_trait)]
+    pub fn next(&mut self) -> Option<FieldRef<'_>> {
+        if self.next >= self.len {
+            return None;
+        }
+        let rc = if self.next == 0 {
+            // SAFETY: live parser on a current record, lock held (inherited invariant).
+            unsafe { ffi::auparse_first_field(self.au.as_ptr()) }
+        } else {
+            // SAFETY: as above; the cursor is on field `next - 1` because no
+            // other view could move it while this cursor was borrowed.
+            unsafe { ffi::auparse_next_field(self.au.as_ptr()) }
+        };
+        if rc != 1 {
+            self.next = self.len;
+            return None;
+        }
+        self.next += 1;
+        Some(FieldRef::at(self.au))
+    }
+}
+
+/// The field libauparse's cursor is on.
+///
+/// Names, raw values and interpretations live in the event's memory, so the
+/// slices returned here stay valid for the whole borrow `'f`.
+pub struct FieldRef<'f> {
+    au: NonNull<ffi::auparse_state_t>,
+    _life: PhantomData<&'f mut ffi::auparse_state_t>,
+}
+
+impl<'f> FieldRef<'f> {
+    fn at(au: NonNull<ffi::auparse_state_t>) -> Self {
+        FieldRef {
+            au,
+            _life: PhantomData,
+        }
+    }
+
+    #[inline]
+    fn raw_state(&self) -> *mut ffi::auparse_state_t {
+        self.au.as_ptr()
+    }
+
+    /// Field name (`auparse_get_field_name`).
+    #[inline]
+    pub fn name(&self) -> &'f [u8] {
+        // SAFETY: owned by the current record, valid while the event lives.
+        unsafe { cbytes(ffi::auparse_get_field_name(self.raw_state())) }.unwrap_or_default()
+    }
+
+    /// Raw value as it appears in the record (`auparse_get_field_str`):
+    /// quotes and hex encoding included.
+    #[inline]
+    pub fn raw(&self) -> &'f [u8] {
+        // SAFETY: owned by the current record, valid while the event lives.
+        unsafe { cbytes(ffi::auparse_get_field_str(self.raw_state())) }.unwrap_or_default()
+    }
+
+    /// How libauparse classifies the field (`auparse_get_field_type`).
+    #[inline]
+    pub fn field_type(&self) -> FieldType {
+        // SAFETY: live parser on a current field, lock held (type invariant).
+        FieldType::from_raw(unsafe { ffi::auparse_get_field_type(self.raw_state()) } as u32)
+    }
+
+    /// Interpreted value (`auparse_interpret_field`): uid to name, syscall
+    /// number to name, hex decoded, and so on. libauparse caches the result in
+    /// the field, so later calls return the same text; falls back to the raw
+    /// value where libauparse has none.
+    #[inline]
+    pub fn interpreted(&self) -> &'f [u8] {
+        // SAFETY: the interpretation is cached in the field node, which lives
+        // as long as the event ('f); lock held (type invariant).
+        unsafe { cbytes(ffi::auparse_interpret_field(self.raw_state())) }
+            .unwrap_or_else(|| self.raw())
+    }
+
+    /// For file name fields: the name joined to the event's `cwd` and
+    /// normalized (`auparse_interpret_realpath`). `None` for other fields.
+    ///
+    /// libauparse stores this in the same cache slot as [`interpreted`](Self::interpreted):
+    /// whichever is asked first decides what both return for this field.
+    #[inline]
+    pub fn realpath(&self) -> Option<&'f [u8]> {
+        if self.field_type() != FieldType::EscapedFile {
+            return None;
+        }
+        // SAFETY: cached in the field node like interpret_field; lock held.
+        unsafe { cbytes(ffi::auparse_interpret_realpath(self.raw_state())) }
+    }
+}

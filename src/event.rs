@@ -1,0 +1,325 @@
+//! Owned events: everything libauparse knows about an event, copied out of
+//! its memory so it can be kept, sent to another thread and serialized.
+
+use crate::bytes::{decode_audit_string, Bytes};
+use crate::cursor::EventRef;
+use crate::normalize::Normalized;
+use crate::types::{FieldType, RecordType, Timestamp};
+use serde::ser::{SerializeStruct, Serializer};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// A complete audit event, owned.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct Event {
+    /// Serial number (`msg=audit(...:SERIAL)`).
+    pub serial: u64,
+    /// Time of the event.
+    pub timestamp: Timestamp,
+    /// The `node=` name, when the records carry one.
+    pub node: Option<Bytes>,
+    /// Every rule key of the event, in order, without duplicates. A rule with
+    /// several keys logs them hex-encoded with 0x01 separators; they are split.
+    pub keys: Vec<Bytes>,
+    /// The records, in the order libauparse grouped them.
+    pub records: Vec<Record>,
+    /// The normalized view (`None` if libauparse could not normalize the event).
+    pub normalized: Option<Normalized>,
+    /// The EXECVE argument list, joined from `aN`, `aN_len` and `aN[i]` chunks
+    /// across all EXECVE records of the event.
+    pub argv: Option<Vec<Bytes>>,
+    /// The PROCTITLE argument list, split at NUL bytes of the raw hex value.
+    pub proctitle: Option<Vec<Bytes>>,
+}
+
+/// One record of an [`Event`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct Record {
+    /// Type number.
+    #[serde(rename = "type")]
+    pub record_type: RecordType,
+    /// Type name as libauparse spells it (`SYSCALL`), or `UNKNOWN[n]`.
+    pub type_name: String,
+    /// The fields, in order.
+    pub fields: Vec<Field>,
+}
+
+impl Record {
+    /// The first field named `name`.
+    pub fn field(&self, name: &str) -> Option<&Field> {
+        self.fields.iter().find(|f| f.name == name)
+    }
+}
+
+/// One field of a [`Record`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Field {
+    /// Field name.
+    pub name: Bytes,
+    /// Value as written in the record (quotes and hex encoding included).
+    pub raw: Bytes,
+    /// Value as libauparse interprets it. For file names, joined to the
+    /// event's cwd (`auparse_interpret_realpath`).
+    pub interpreted: Bytes,
+    /// libauparse's classification of the field.
+    pub field_type: FieldType,
+}
+
+/// The typed value of a field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Value<'a> {
+    /// A real number: see [`Field::value`].
+    Int(i64),
+    /// Text (the interpreted value).
+    Text(&'a [u8]),
+    /// `(null)`: the kernel had no value.
+    Null,
+}
+
+impl Field {
+    /// The typed value: an integer only where the field really is a number,
+    /// that is, libauparse leaves it uninterpreted (or it is a syscall exit
+    /// code that is not an error), it is not quoted or hex-encoded text, and it
+    /// is written as a canonical decimal integer (`0`, `42`, `-1`; not `007`,
+    /// `1e3` or `0x10`). A file named `123` stays text.
+    pub fn value(&self) -> Value<'_> {
+        if self.raw == "(null)" && self.interpreted == "(null)" {
+            return Value::Null;
+        }
+        if matches!(self.field_type, FieldType::Unclassified | FieldType::Exit)
+            && self.raw.first() != Some(&b'"')
+        {
+            if let Some(n) = canonical_int(&self.interpreted) {
+                return Value::Int(n);
+            }
+        }
+        Value::Text(&self.interpreted)
+    }
+}
+
+impl Serialize for Field {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut st = s.serialize_struct("Field", 5)?;
+        st.serialize_field("name", &self.name)?;
+        st.serialize_field("raw", &self.raw)?;
+        st.serialize_field("interpreted", &self.interpreted)?;
+        st.serialize_field("field_type", &self.field_type)?;
+        st.serialize_field("value", &self.value())?;
+        st.end()
+    }
+}
+
+impl Serialize for Value<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match *self {
+            Value::Int(n) => s.serialize_i64(n),
+            Value::Text(t) => s.serialize_str(&crate::bytes::escape_invalid_utf8(t)),
+            Value::Null => s.serialize_none(),
+        }
+    }
+}
+
+/// `Some(n)` for a canonical decimal integer that fits in i64.
+pub(crate) fn canonical_int(b: &[u8]) -> Option<i64> {
+    let digits = b.strip_prefix(b"-").unwrap_or(b);
+    if digits.is_empty()
+        || !digits.iter().all(u8::is_ascii_digit)
+        || (digits.len() > 1 && digits[0] == b'0')
+        || (b.len() != digits.len() && digits == b"0")
+    {
+        return None;
+    }
+    std::str::from_utf8(b).ok()?.parse().ok()
+}
+
+impl Event {
+    /// The first record of the given type.
+    pub fn record(&self, ty: RecordType) -> Option<&Record> {
+        self.records.iter().find(|r| r.record_type == ty)
+    }
+
+    /// The first key, as the original tool's `key`.
+    pub fn key(&self) -> Option<&Bytes> {
+        self.keys.first()
+    }
+
+    /// The normalized action (`opened-file`, `deleted`, ...), if any.
+    pub fn action(&self) -> Option<&Bytes> {
+        self.normalized.as_ref()?.action.as_ref()
+    }
+}
+
+impl EventRef<'_> {
+    /// Copies the whole event out of libauparse: every record and field (raw,
+    /// interpreted, type), keys, EXECVE and PROCTITLE argument lists, and the
+    /// normalized view. Moves the record/field cursor.
+    pub fn to_event(&mut self) -> Event {
+        let serial = self.serial();
+        let timestamp = self.timestamp();
+        let node = self.node().map(Bytes);
+        let mut records = Vec::with_capacity(self.num_records());
+        {
+            let mut recs = self.records();
+            while let Some(mut rec) = recs.next() {
+                let record_type = rec.record_type();
+                let type_name = rec.type_name_lossy();
+                let mut fields = Vec::with_capacity(rec.num_fields());
+                let mut it = rec.fields();
+                while let Some(f) = it.next() {
+                    let field_type = f.field_type();
+                    // Ask for the cwd-joined path first: libauparse caches one
+                    // interpretation per field, and the first call decides it.
+                    let interpreted = match f.realpath() {
+                        Some(p) => p,
+                        None => f.interpreted(),
+                    };
+                    fields.push(Field {
+                        name: f.name().into(),
+                        raw: f.raw().into(),
+                        interpreted: interpreted.into(),
+                        field_type,
+                    });
+                }
+                records.push(Record {
+                    record_type,
+                    type_name,
+                    fields,
+                });
+            }
+        }
+        let normalized = self.normalize().ok();
+        Event {
+            serial,
+            timestamp,
+            node,
+            keys: collect_keys(&records),
+            argv: collect_argv(&records),
+            proctitle: collect_proctitle(&records),
+            records,
+            normalized,
+        }
+    }
+}
+
+/// Every key of the event, split at 0x01, in order, without duplicates.
+pub(crate) fn collect_keys(records: &[Record]) -> Vec<Bytes> {
+    let mut keys: Vec<Bytes> = Vec::new();
+    for f in records.iter().flat_map(|r| &r.fields) {
+        if f.name != "key" {
+            continue;
+        }
+        let Some(decoded) = decode_audit_string(&f.raw) else {
+            continue;
+        };
+        for k in decoded.split(|&b| b == 0x01).filter(|k| !k.is_empty()) {
+            if !keys.iter().any(|have| have[..] == *k) {
+                keys.push(k.into());
+            }
+        }
+    }
+    keys
+}
+
+/// Joins EXECVE `aN` / `aN[i]` values (raw, decoded) across records.
+pub(crate) fn collect_argv(records: &[Record]) -> Option<Vec<Bytes>> {
+    let mut args: BTreeMap<u64, Vec<u8>> = BTreeMap::new();
+    let mut argc: Option<u64> = None;
+    let mut seen = false;
+    for r in records
+        .iter()
+        .filter(|r| r.record_type == RecordType::EXECVE)
+    {
+        seen = true;
+        for f in &r.fields {
+            let name = &f.name[..];
+            if name == b"argc" {
+                argc = std::str::from_utf8(&f.raw)
+                    .ok()
+                    .and_then(|s| s.parse().ok());
+                continue;
+            }
+            let Some(rest) = name.strip_prefix(b"a") else {
+                continue;
+            };
+            let digits_end = rest
+                .iter()
+                .position(|b| !b.is_ascii_digit())
+                .unwrap_or(rest.len());
+            if digits_end == 0 {
+                continue;
+            }
+            let Some(idx) = std::str::from_utf8(&rest[..digits_end])
+                .ok()
+                .and_then(|s| s.parse().ok())
+            else {
+                continue;
+            };
+            let tail = &rest[digits_end..];
+            let is_chunk = tail.first() == Some(&b'[') && tail.last() == Some(&b']');
+            if !(tail.is_empty() || is_chunk) {
+                continue; // aN_len
+            }
+            let value = decode_audit_string(&f.raw).unwrap_or_default();
+            args.entry(idx).or_default().extend_from_slice(&value);
+        }
+    }
+    if !seen {
+        return None;
+    }
+    let len = argc
+        .unwrap_or(0)
+        .max(args.keys().next_back().map_or(0, |k| k + 1));
+    // Cap the gap-filling so a hostile argc cannot allocate without bound.
+    let len = len.min(args.len() as u64 + 1024);
+    Some(
+        (0..len)
+            .map(|i| Bytes(args.remove(&i).unwrap_or_default()))
+            .collect(),
+    )
+}
+
+/// Splits the PROCTITLE value at NUL bytes.
+pub(crate) fn collect_proctitle(records: &[Record]) -> Option<Vec<Bytes>> {
+    let r = records
+        .iter()
+        .find(|r| r.record_type == RecordType::PROCTITLE)?;
+    let f = r.field("proctitle")?;
+    let raw = &f.raw[..];
+    let quoted = raw.len() >= 2 && raw[0] == b'"' && raw[raw.len() - 1] == b'"';
+    let bytes = decode_audit_string(raw)?;
+    if quoted {
+        return Some(vec![Bytes(bytes)]);
+    }
+    let mut parts: Vec<Bytes> = bytes.split(|&b| b == 0).map(Bytes::from).collect();
+    while parts.len() > 1 && parts.last().is_some_and(|p| p.is_empty()) {
+        parts.pop();
+    }
+    Some(parts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_ints() {
+        assert_eq!(canonical_int(b"0"), Some(0));
+        assert_eq!(canonical_int(b"42"), Some(42));
+        assert_eq!(canonical_int(b"-13"), Some(-13));
+        for bad in [
+            &b"007"[..],
+            b"-0",
+            b"",
+            b"-",
+            b"1e3",
+            b"0x10",
+            b"99999999999999999999",
+            b" 1",
+        ] {
+            assert_eq!(canonical_int(bad), None, "{bad:?}");
+        }
+    }
+}

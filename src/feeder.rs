@@ -1,0 +1,323 @@
+//! Feed mode: push bytes in, get complete events back through a callback.
+
+use crate::cursor::EventRef;
+use crate::error::{check, last_os_error, Result};
+use crate::global::{self, Guard};
+use crate::types::EscapeMode;
+use auparse_sys as ffi;
+use std::any::Any;
+use std::ffi::c_void;
+use std::panic::{self, AssertUnwindSafe};
+use std::ptr::{self, NonNull};
+
+/// The closure of the feed call in progress, type-erased for the trampoline.
+type DynCallback<'c> = &'c mut dyn FnMut(&mut EventRef<'_>);
+
+/// State shared with the trampoline. Allocated once per Feeder and owned by
+/// libauparse from registration on: it frees it through [`destroy_state`].
+struct CallbackState {
+    /// Points to a [`DynCallback`] on the stack of the feed call in progress;
+    /// null between calls.
+    callback: *mut c_void,
+    /// A panic caught in the user's closure, re-raised when the C call returns.
+    panic: Option<Box<dyn Any + Send + 'static>>,
+    /// Events delivered (or skipped after a panic) so far.
+    delivered: u64,
+}
+
+/// The one callback registered with libauparse. Never unwinds into C.
+unsafe extern "C" fn trampoline(
+    au: *mut ffi::auparse_state_t,
+    cb_type: ffi::auparse_cb_event_t,
+    user_data: *mut c_void,
+) {
+    if cb_type != ffi::AUPARSE_CB_EVENT_READY || user_data.is_null() {
+        return;
+    }
+    // SAFETY: user_data is the CallbackState registered in Feeder::new; it
+    // lives until libauparse calls destroy_state, and nothing else accesses
+    // it while libauparse runs this callback (the Feeder is mutably borrowed
+    // by the feed call that led here).
+    let state = unsafe { &mut *(user_data as *mut CallbackState) };
+    state.delivered += 1;
+    if state.callback.is_null() || state.panic.is_some() {
+        return;
+    }
+    let Some(au) = NonNull::new(au) else { return };
+    // SAFETY: `callback` points to a live `DynCallback` on the stack of the
+    // feed call in progress (set just before the C call, cleared after).
+    let cb = unsafe { &mut *(state.callback as *mut DynCallback<'_>) };
+    let result = panic::catch_unwind(AssertUnwindSafe(|| {
+        // SAFETY: libauparse calls us with `au` positioned on the ready event,
+        // whose memory lives until we return; the feed call holds the global
+        // lock for the whole C call, and the view cannot outlive this closure.
+        let mut ev = unsafe { EventRef::new(au, None) };
+        cb(&mut ev);
+    }));
+    if let Err(payload) = result {
+        state.panic = Some(payload);
+    }
+}
+
+/// Typed destroy function: libauparse calls it once, from `auparse_destroy`.
+unsafe extern "C" fn destroy_state(user_data: *mut c_void) {
+    if !user_data.is_null() {
+        // SAFETY: user_data came from Box::into_raw in Feeder::new and
+        // libauparse calls this exactly once.
+        drop(unsafe { Box::from_raw(user_data as *mut CallbackState) });
+    }
+}
+
+/// A feed-mode parser (`AUSOURCE_FEED`): give it bytes as they arrive, and it
+/// calls your closure with each event as soon as libauparse completes it.
+///
+/// ```
+/// let mut feeder = auparse::Feeder::new()?;
+/// let mut serials = Vec::new();
+/// let log = b"type=DAEMON_START msg=audit(1653911717.020:42): op=start ver=3.0.9 res=success\n";
+/// feeder.feed(log, |ev| serials.push(ev.serial()))?;
+/// feeder.flush(|ev| serials.push(ev.serial()))?;
+/// assert_eq!(serials, [42]);
+/// # Ok::<(), auparse::Error>(())
+/// ```
+///
+/// # When events come out
+/// An event is complete when libauparse sees its end (an `EOE` or `PROCTITLE`
+/// record, a single-record type, a record at least the end-of-event timeout
+/// newer in log time), when [`age_events`](Self::age_events) finds it old by
+/// the wall clock, or at [`flush`](Self::flush). Events come out in timestamp
+/// order. A reader of a live stream should call `age_events` on a timer; every
+/// reader must call `flush` at the end of input, or the last events are lost.
+///
+/// # Panics in the closure
+/// A panic in the closure is caught before it reaches C, and re-raised from
+/// `feed`/`flush`/`age_events` once libauparse has returned. Events that
+/// libauparse completes later in the same call are not given to the closure.
+/// The Feeder stays usable.
+pub struct Feeder {
+    au: NonNull<ffi::auparse_state_t>,
+    state: NonNull<CallbackState>,
+    eoe_timeout: Option<u32>,
+    /// True when the last byte fed was not a newline: libauparse never parses
+    /// an unterminated final line, so `flush` terminates it.
+    open_line: bool,
+}
+
+// SAFETY: libauparse's parser state has no thread affinity; every access is
+// made under the process-wide lock (crate::global), and the callback state is
+// only touched during calls that borrow the Feeder mutably. The Feeder is not
+// Sync: shared references allow no C calls anyway.
+unsafe impl Send for Feeder {}
+
+impl Feeder {
+    /// Creates a feed-mode parser (`auparse_init(AUSOURCE_FEED)` and
+    /// `auparse_add_callback`).
+    ///
+    /// # Errors
+    /// [`Error::Nested`](crate::Error::Nested) inside another libauparse call;
+    /// [`Error::Call`](crate::Error::Call) if libauparse cannot allocate.
+    pub fn new() -> Result<Self> {
+        let _guard = global::lock()?;
+        // SAFETY: the lock is held; FEED takes no source argument.
+        let au = unsafe { ffi::auparse_init(ffi::AUSOURCE_FEED, ptr::null()) };
+        let au = NonNull::new(au).ok_or_else(|| last_os_error("auparse_init"))?;
+        let state = Box::into_raw(Box::new(CallbackState {
+            callback: ptr::null_mut(),
+            panic: None,
+            delivered: 0,
+        }));
+        // SAFETY: `au` is live; libauparse takes ownership of `state` and
+        // frees it through destroy_state when the parser is destroyed.
+        unsafe {
+            ffi::auparse_add_callback(
+                au.as_ptr(),
+                Some(trampoline),
+                state as *mut c_void,
+                Some(destroy_state),
+            );
+        }
+        Ok(Feeder {
+            au,
+            // SAFETY: Box::into_raw never returns null.
+            state: unsafe { NonNull::new_unchecked(state) },
+            eoe_timeout: None,
+            open_line: false,
+        })
+    }
+
+    /// Sets the end-of-event timeout in seconds of log time: an event with no
+    /// explicit end is complete once a record this much newer arrives.
+    ///
+    /// libauparse keeps this value in a process global that every
+    /// `auparse_init` resets (from `/etc/audit/auditd.conf`, default 2), so the
+    /// Feeder re-applies its value before each of its calls.
+    pub fn set_eoe_timeout(&mut self, secs: u32) {
+        self.eoe_timeout = Some(secs);
+    }
+
+    /// Sets how interpreted values are escaped (`auparse_set_escape_mode`).
+    /// Interpretations are cached per field, so set this before feeding.
+    ///
+    /// # Errors
+    /// [`Error::Nested`](crate::Error::Nested) inside another libauparse call.
+    pub fn set_escape_mode(&mut self, mode: EscapeMode) -> Result<()> {
+        let _guard = global::lock()?;
+        // SAFETY: live parser, lock held.
+        unsafe { ffi::auparse_set_escape_mode(self.au.as_ptr(), mode.to_raw()) };
+        Ok(())
+    }
+
+    /// Number of events libauparse has completed so far (including those
+    /// skipped after a panic in the closure).
+    pub fn events_delivered(&self) -> u64 {
+        // SAFETY: the state lives as long as the parser; no C call is running
+        // (we hold &self, and C calls need &mut self).
+        unsafe { self.state.as_ref().delivered }
+    }
+
+    /// Feeds bytes (`auparse_feed`) and calls `f` for every event they complete,
+    /// before returning. Lines may be split anywhere between calls.
+    ///
+    /// # Errors
+    /// [`Error::Nested`](crate::Error::Nested) when called from inside another
+    /// libauparse call; [`Error::Call`](crate::Error::Call) if libauparse fails.
+    ///
+    /// # Panics
+    /// Re-raises a panic of `f` after libauparse has returned.
+    pub fn feed<F>(&mut self, data: &[u8], mut f: F) -> Result<()>
+    where
+        F: FnMut(&mut EventRef<'_>),
+    {
+        if let Some(&last) = data.last() {
+            self.open_line = last != b'\n';
+        }
+        self.call(&mut f, |au| {
+            // SAFETY: live parser, lock held; `data` is valid for its length
+            // and libauparse copies what it keeps.
+            let rc = unsafe { ffi::auparse_feed(au, data.as_ptr().cast(), data.len()) };
+            check("auparse_feed", rc)
+        })
+    }
+
+    /// Completes events that have waited longer than the end-of-event timeout
+    /// by the wall clock (`auparse_feed_age_events`), and calls `f` for each.
+    /// Call it on a timer while reading a live stream.
+    ///
+    /// # Errors
+    /// As [`feed`](Self::feed).
+    pub fn age_events<F>(&mut self, mut f: F) -> Result<()>
+    where
+        F: FnMut(&mut EventRef<'_>),
+    {
+        self.call(&mut f, |au| {
+            // SAFETY: live parser, lock held.
+            unsafe { ffi::auparse_feed_age_events(au) };
+            Ok(())
+        })
+    }
+
+    /// Ends the input: parses a final line that lacks its newline, completes
+    /// every buffered event (`auparse_flush_feed`) and calls `f` for each.
+    /// The Feeder can be fed again afterwards.
+    ///
+    /// # Errors
+    /// As [`feed`](Self::feed).
+    pub fn flush<F>(&mut self, mut f: F) -> Result<()>
+    where
+        F: FnMut(&mut EventRef<'_>),
+    {
+        let terminate = std::mem::take(&mut self.open_line);
+        self.call(&mut f, |au| {
+            if terminate {
+                // SAFETY: live parser, lock held; a static one-byte buffer.
+                let rc = unsafe { ffi::auparse_feed(au, b"\n".as_ptr().cast(), 1) };
+                check("auparse_feed", rc)?;
+            }
+            // SAFETY: live parser, lock held.
+            check("auparse_flush_feed", unsafe { ffi::auparse_flush_feed(au) })
+        })
+    }
+
+    /// True if libauparse holds data of events not yet complete (`auparse_feed_has_data`).
+    ///
+    /// # Errors
+    /// [`Error::Nested`](crate::Error::Nested) inside another libauparse call.
+    pub fn has_pending(&mut self) -> Result<bool> {
+        let _guard = global::lock()?;
+        // SAFETY: live parser, lock held.
+        Ok(self.open_line || unsafe { ffi::auparse_feed_has_data(self.au.as_ptr()) } == 1)
+    }
+
+    /// Runs `op` under the lock with `f` installed as the callback, then
+    /// pushes out events completed by the last line (libauparse would
+    /// otherwise hold them until the next call), then re-raises a panic of `f`.
+    fn call(
+        &mut self,
+        f: &mut dyn FnMut(&mut EventRef<'_>),
+        op: impl FnOnce(*mut ffi::auparse_state_t) -> Result<()>,
+    ) -> Result<()> {
+        let guard = global::lock()?;
+        self.apply_settings(&guard);
+        let au = self.au.as_ptr();
+        let mut dynf: DynCallback<'_> = f;
+        let state = self.state.as_ptr();
+        // SAFETY: `state` is live (freed only by auparse_destroy in Drop) and
+        // not otherwise accessed during this call; `dynf` outlives the C calls
+        // below, and the pointer is cleared before `dynf` goes out of scope.
+        unsafe { (*state).callback = &mut dynf as *mut DynCallback<'_> as *mut c_void };
+        let mut result = op(au);
+        if result.is_ok() {
+            result = drain_ready(au);
+        }
+        // SAFETY: as above; no C call is running any more.
+        let panic = unsafe {
+            (*state).callback = ptr::null_mut();
+            (*state).panic.take()
+        };
+        drop(guard);
+        if let Some(payload) = panic {
+            panic::resume_unwind(payload);
+        }
+        result
+    }
+
+    fn apply_settings(&self, guard: &Guard) {
+        if let Some(secs) = self.eoe_timeout {
+            global::apply_eoe_timeout(guard, secs);
+        }
+    }
+}
+
+/// libauparse delivers an event completed by the last line of a feed call
+/// only on the next call; an empty feed pushes it out now.
+fn drain_ready(au: *mut ffi::auparse_state_t) -> Result<()> {
+    // Bounded: each round delivers at least one event, and there cannot be
+    // more ready events than records buffered; the bound only guards
+    // against a library that reports ready without delivering.
+    for _ in 0..1_000_000 {
+        // SAFETY: live parser, lock held by the caller.
+        if unsafe { ffi::auparse_feed_has_ready_event(au) } != 1 {
+            break;
+        }
+        // SAFETY: as above; an empty buffer of length 0.
+        let rc = unsafe { ffi::auparse_feed(au, b"".as_ptr().cast(), 0) };
+        check("auparse_feed", rc)?;
+    }
+    Ok(())
+}
+
+impl Drop for Feeder {
+    fn drop(&mut self) {
+        // Events still buffered are discarded: call flush() to get them.
+        // If this thread already holds the lock (the Feeder is dropped inside
+        // another parser's callback), lock() refuses, and the calls below are
+        // serialized by that outer holder instead.
+        let guard = global::lock();
+        // SAFETY: live parser owned by us, never used again; destroys it and,
+        // through destroy_state, the callback state. Either we hold the lock
+        // now, or this thread already held it (see above), so no other thread
+        // is inside libauparse.
+        unsafe { ffi::auparse_destroy(self.au.as_ptr()) };
+        drop(guard);
+    }
+}
