@@ -60,6 +60,7 @@ mod cursor;
 mod error;
 mod event;
 mod feeder;
+pub mod format;
 mod global;
 mod normalize;
 mod parser;
