@@ -231,6 +231,17 @@ impl<'r> RecordRef<'r> {
         unsafe { ffi::auparse_get_line_number(self.raw()) }
     }
 
+    /// The file this record was read from, as the path was given to the
+    /// [`Parser`](crate::Parser) (`auparse_get_filename`). `None` for feed,
+    /// buffer and descriptor sources.
+    pub fn filename(&self) -> Option<&'r [u8]> {
+        // SAFETY: live parser on a current record, lock held (type invariant).
+        // The string is the parser's own copy of the path (its source list),
+        // freed only by auparse_destroy, which needs the parser that this
+        // view borrows for 'r.
+        unsafe { cbytes(ffi::auparse_get_filename(self.raw())) }
+    }
+
     /// Number of fields (`auparse_get_num_fields`).
     pub fn num_fields(&self) -> usize {
         // SAFETY: live parser on a current record, lock held (type invariant).
