@@ -98,9 +98,12 @@ pub struct Feeder {
     au: NonNull<ffi::auparse_state_t>,
     state: NonNull<CallbackState>,
     eoe_timeout: Option<u32>,
-    /// True when the last byte fed was not a newline: libauparse never parses
-    /// an unterminated final line, so `flush` terminates it.
-    open_line: bool,
+    /// The start of a line whose newline has not arrived yet. Lines are
+    /// passed to libauparse whole, one `auparse_feed` per line: libauparse's
+    /// delivery order depends on how its input is split, and whole lines make
+    /// it the same for any chunking. `flush` terminates a final partial line,
+    /// which libauparse would otherwise never parse.
+    partial: Vec<u8>,
 }
 
 // SAFETY: libauparse's parser state has no thread affinity; every access is
@@ -141,7 +144,7 @@ impl Feeder {
             // SAFETY: Box::into_raw never returns null.
             state: unsafe { NonNull::new_unchecked(state) },
             eoe_timeout: None,
-            open_line: false,
+            partial: Vec::new(),
         })
     }
 
@@ -188,15 +191,34 @@ impl Feeder {
     where
         F: FnMut(&mut EventRef<'_>),
     {
-        if let Some(&last) = data.last() {
-            self.open_line = last != b'\n';
-        }
-        self.call(&mut f, |au| {
-            // SAFETY: live parser, lock held; `data` is valid for its length
-            // and libauparse copies what it keeps.
-            let rc = unsafe { ffi::auparse_feed(au, data.as_ptr().cast(), data.len()) };
-            check("auparse_feed", rc)
-        })
+        let mut partial = std::mem::take(&mut self.partial);
+        let result = self.call(&mut f, |au| {
+            let mut rest = data;
+            if !partial.is_empty() {
+                match memchr::memchr(b'\n', rest) {
+                    None => {
+                        partial.extend_from_slice(rest);
+                        return Ok(());
+                    }
+                    Some(i) => {
+                        partial.extend_from_slice(&rest[..=i]);
+                        rest = &rest[i + 1..];
+                        let line = std::mem::take(&mut partial);
+                        feed_line(au, &line)?;
+                        partial = line;
+                        partial.clear();
+                    }
+                }
+            }
+            while let Some(i) = memchr::memchr(b'\n', rest) {
+                feed_line(au, &rest[..=i])?;
+                rest = &rest[i + 1..];
+            }
+            partial.extend_from_slice(rest);
+            Ok(())
+        });
+        self.partial = partial;
+        result
     }
 
     /// Completes events that have waited longer than the end-of-event timeout
@@ -226,12 +248,11 @@ impl Feeder {
     where
         F: FnMut(&mut EventRef<'_>),
     {
-        let terminate = std::mem::take(&mut self.open_line);
+        let mut last = std::mem::take(&mut self.partial);
         self.call(&mut f, |au| {
-            if terminate {
-                // SAFETY: live parser, lock held; a static one-byte buffer.
-                let rc = unsafe { ffi::auparse_feed(au, b"\n".as_ptr().cast(), 1) };
-                check("auparse_feed", rc)?;
+            if !last.is_empty() {
+                last.push(b'\n');
+                feed_line(au, &last)?;
             }
             // SAFETY: live parser, lock held.
             check("auparse_flush_feed", unsafe { ffi::auparse_flush_feed(au) })
@@ -245,7 +266,10 @@ impl Feeder {
     pub fn has_pending(&mut self) -> Result<bool> {
         let _guard = global::lock()?;
         // SAFETY: live parser, lock held.
-        Ok(self.open_line || unsafe { ffi::auparse_feed_has_data(self.au.as_ptr()) } == 1)
+        Ok(
+            !self.partial.is_empty()
+                || unsafe { ffi::auparse_feed_has_data(self.au.as_ptr()) } == 1,
+        )
     }
 
     /// Runs `op` under the lock with `f` installed as the callback, then
@@ -265,10 +289,7 @@ impl Feeder {
         // not otherwise accessed during this call; `dynf` outlives the C calls
         // below, and the pointer is cleared before `dynf` goes out of scope.
         unsafe { (*state).callback = &mut dynf as *mut DynCallback<'_> as *mut c_void };
-        let mut result = op(au);
-        if result.is_ok() {
-            result = drain_ready(au);
-        }
+        let result = op(au).and_then(|()| drain_ready(au));
         // SAFETY: as above; no C call is running any more.
         let panic = unsafe {
             (*state).callback = ptr::null_mut();
@@ -286,6 +307,15 @@ impl Feeder {
             global::apply_eoe_timeout(guard, secs);
         }
     }
+}
+
+/// Feeds one whole line and delivers what it completed.
+fn feed_line(au: *mut ffi::auparse_state_t, line: &[u8]) -> Result<()> {
+    // SAFETY: live parser, lock held by the caller; `line` is valid for its
+    // length and libauparse copies what it keeps.
+    let rc = unsafe { ffi::auparse_feed(au, line.as_ptr().cast(), line.len()) };
+    check("auparse_feed", rc)?;
+    drain_ready(au)
 }
 
 /// libauparse delivers an event completed by the last line of a feed call
