@@ -26,6 +26,12 @@ pub struct Event {
     pub records: Vec<Record>,
     /// The normalized view (`None` if libauparse could not normalize the event).
     pub normalized: Option<Normalized>,
+    /// The normalized view computed with attributes (`NORM_OPT_ALL`), as
+    /// `ausearch --format csv --extra-labels` uses it: it fills the subject and
+    /// object labels, and libauparse may pick other fields in this mode (a
+    /// lone AVC record gets `tcontext` as its object). Not serialized.
+    #[serde(skip)]
+    pub normalized_all: Option<Normalized>,
     /// The EXECVE argument list, joined from `aN`, `aN_len` and `aN[i]` chunks
     /// across all EXECVE records of the event.
     pub argv: Option<Vec<Bytes>>,
@@ -191,6 +197,7 @@ impl EventRef<'_> {
             }
         }
         let normalized = self.normalize().ok();
+        let normalized_all = self.normalize_with(true).ok();
         Event {
             serial,
             timestamp,
@@ -200,6 +207,7 @@ impl EventRef<'_> {
             proctitle: collect_proctitle(&records),
             records,
             normalized,
+            normalized_all,
         }
     }
 }

@@ -4,6 +4,7 @@
 use crate::bytes::Bytes;
 use crate::cursor::{cbytes, EventRef};
 use crate::error::{Error, Result};
+use crate::types::FieldType;
 use auparse_sys as ffi;
 use serde::Serialize;
 
@@ -18,6 +19,10 @@ pub struct NormField {
     pub value: Bytes,
     /// Index of the record that holds it (0-based).
     pub record: usize,
+    /// libauparse's classification of the field (`auparse_get_field_type`).
+    /// Not serialized.
+    #[serde(skip)]
+    pub field_type: FieldType,
 }
 
 /// Whether the action succeeded.
@@ -39,6 +44,12 @@ pub struct Subject {
     pub secondary: Option<NormField>,
     /// What kind of actor (`auparse_normalize_subject_kind`), e.g. `user-acct`.
     pub kind: Option<Bytes>,
+    /// The first subject attribute named `subj` (the MAC label), found the
+    /// way `ausearch --extra-labels` looks for it. Only filled by a
+    /// normalization that collects attributes ([`Event::normalized_all`](crate::Event::normalized_all)).
+    /// Not serialized.
+    #[serde(skip)]
+    pub label: Option<NormField>,
 }
 
 /// The target of a normalized event.
@@ -52,6 +63,17 @@ pub struct Object {
     pub primary2: Option<NormField>,
     /// What kind of object (`auparse_normalize_object_kind`), e.g. `file`.
     pub kind: Option<Bytes>,
+    /// For a primary object that is a socket address (`saddr`):
+    /// `auparse_interpret_sock_address`, or `auparse_interpret_sock_family`
+    /// where there is no address. Not serialized.
+    #[serde(skip)]
+    pub primary_sock: Option<Bytes>,
+    /// The first object attribute named `obj` (the MAC label), found the way
+    /// `ausearch --extra-labels` looks for it. Only filled by a normalization
+    /// that collects attributes ([`Event::normalized_all`](crate::Event::normalized_all)).
+    /// Not serialized.
+    #[serde(skip)]
+    pub label: Option<NormField>,
 }
 
 /// The normalized view of one event, computed by a fresh `auparse_normalize`
@@ -104,6 +126,12 @@ fn positioned(ev: &mut EventRef<'_>, call: Positioner) -> Option<NormField> {
     if unsafe { call(au) } != 1 {
         return None;
     }
+    current_field(ev)
+}
+
+/// Copies the field the cursor is on (after a successful positioning call).
+fn current_field(ev: &mut EventRef<'_>) -> Option<NormField> {
+    let au = ev.raw();
     // SAFETY: the cursor is on a field of the current event; the strings live
     // with the event, and we copy them at once. Lock held (EventRef invariant).
     unsafe {
@@ -111,12 +139,67 @@ fn positioned(ev: &mut EventRef<'_>, call: Positioner) -> Option<NormField> {
         let raw = cbytes(ffi::auparse_get_field_str(au)).unwrap_or_default();
         let value = cbytes(ffi::auparse_interpret_field(au)).unwrap_or(raw);
         let record = ffi::auparse_get_record_num(au) as usize;
+        let field_type = FieldType::from_raw(ffi::auparse_get_field_type(au) as u32);
         Some(NormField {
             field: field.into(),
             raw: raw.into(),
             value: value.into(),
             record,
+            field_type,
         })
+    }
+}
+
+/// Walks an attribute list the way ausearch's csv report does: only when the
+/// first attribute can be reached, the first attribute field named `name`.
+fn labelled_attr(
+    ev: &mut EventRef<'_>,
+    first: Positioner,
+    next: Positioner,
+    name: &[u8],
+) -> Option<NormField> {
+    let au = ev.raw();
+    // SAFETY: `first` is auparse_normalize_{subject,object}_first_attribute,
+    // called on a live, normalized event with the lock held (EventRef invariant).
+    if unsafe { first(au) } != 1 {
+        return None;
+    }
+    loop {
+        // SAFETY: the cursor is on a field of the current event (the last
+        // positioning call returned 1); the name lives with the event and is
+        // only compared here. Lock held (EventRef invariant).
+        let here = unsafe { cbytes(ffi::auparse_get_field_name(au)) };
+        if here == Some(name) {
+            return current_field(ev);
+        }
+        // SAFETY: `next` is the matching *_next_attribute call, same
+        // conditions as `first` above.
+        if unsafe { next(au) } != 1 {
+            return None;
+        }
+    }
+}
+
+/// For a primary object that is a socket address, what `ausearch --format
+/// text` prints for it: the address, or else the family.
+fn sock_text(ev: &mut EventRef<'_>, primary: Option<&NormField>) -> Option<Bytes> {
+    if primary?.field_type != FieldType::Sockaddr {
+        return None;
+    }
+    let au = ev.raw();
+    // SAFETY: live, normalized event, lock held (EventRef invariant); the
+    // positioning call moves the cursor onto the primary object, and the two
+    // interpreters read that field and return NULL or a string owned by
+    // libauparse that stays valid until the next interpretation call: each is
+    // copied at once, before any other call.
+    unsafe {
+        if ffi::auparse_normalize_object_primary(au) != 1 {
+            return None;
+        }
+        if let Some(a) = cbytes(ffi::auparse_interpret_sock_address(au)) {
+            return Some(a.into());
+        }
+        cbytes(ffi::auparse_interpret_sock_family(au)).map(Bytes::from)
     }
 }
 
@@ -135,9 +218,36 @@ impl EventRef<'_> {
     /// # Errors
     /// [`Error::Normalize`] if libauparse cannot normalize the event.
     pub fn normalize(&mut self) -> Result<Normalized> {
+        self.normalize_with(false)
+    }
+
+    /// Normalizes this event with `NORM_OPT_ALL` when `all_attrs` (libauparse
+    /// then also collects subject and object attributes, which fills
+    /// [`Subject::label`] and [`Object::label`], and for a lone AVC record takes
+    /// `tcontext` as the object), else with `NORM_OPT_NO_ATTRS` like
+    /// [`normalize`](Self::normalize). Moves the record/field cursor.
+    ///
+    /// # Errors
+    /// [`Error::Normalize`] if libauparse cannot normalize the event.
+    pub fn normalize_with(&mut self, all_attrs: bool) -> Result<Normalized> {
+        // libauparse keeps a field cursor per record, and the normalizer's
+        // field searches start from it in the records it steps into without
+        // rewinding them: put every record back on its first field, as in an
+        // event nobody has read yet (what ausearch normalizes).
+        {
+            let mut recs = self.records();
+            while let Some(mut rec) = recs.next() {
+                let _ = rec.fields().next();
+            }
+        }
         let au = self.raw();
+        let opt = if all_attrs {
+            ffi::NORM_OPT_ALL
+        } else {
+            ffi::NORM_OPT_NO_ATTRS
+        };
         // SAFETY: live parser on a current event, lock held (EventRef invariant).
-        let rc = unsafe { ffi::auparse_normalize(au, ffi::NORM_OPT_NO_ATTRS) };
+        let rc = unsafe { ffi::auparse_normalize(au, opt) };
         if rc != 0 {
             let _ = self.rewind();
             return Err(Error::Normalize);
@@ -155,6 +265,25 @@ impl EventRef<'_> {
         let results = positioned(self, ffi::auparse_normalize_get_results);
         let how = metadata(self, ffi::auparse_normalize_how);
         let key = positioned(self, ffi::auparse_normalize_key);
+        let primary_sock = sock_text(self, o_primary.as_ref());
+        let (s_label, o_label) = if all_attrs {
+            (
+                labelled_attr(
+                    self,
+                    ffi::auparse_normalize_subject_first_attribute,
+                    ffi::auparse_normalize_subject_next_attribute,
+                    b"subj",
+                ),
+                labelled_attr(
+                    self,
+                    ffi::auparse_normalize_object_first_attribute,
+                    ffi::auparse_normalize_object_next_attribute,
+                    b"obj",
+                ),
+            )
+        } else {
+            (None, None)
+        };
         let _ = self.rewind();
         Ok(Normalized {
             kind,
@@ -163,6 +292,7 @@ impl EventRef<'_> {
                 primary: s_primary,
                 secondary: s_secondary,
                 kind: s_kind,
+                label: s_label,
             },
             action,
             object: Object {
@@ -170,6 +300,8 @@ impl EventRef<'_> {
                 secondary: o_secondary,
                 primary2: o_primary2,
                 kind: o_kind,
+                primary_sock,
+                label: o_label,
             },
             results,
             how,

@@ -1,0 +1,131 @@
+//! `ausearch --format text`: one English sentence per event.
+//!
+//! ```
+//! use auparse::format::text::{write_text, TextOptions};
+//!
+//! let log: &[u8] = b"type=DAEMON_START msg=audit(1653911600.000:6543): op=start ver=3.0.9 format=enriched kernel=5.15.0 auid=4294967295 pid=1 uid=0 ses=4294967295 res=success\n";
+//! let mut out = Vec::new();
+//! for ev in auparse::read_events(log)? {
+//!     write_text(&ev?, &TextOptions::default(), &mut out);
+//! }
+//! // "At HH:MM:SS mm/dd/yy system, acting as root, successfully started-audit using init\n"
+//! // (in local time)
+//! assert!(out.ends_with(b" system, acting as root, successfully started-audit using init\n"));
+//! # Ok::<(), auparse::Error>(())
+//! ```
+//!
+//! The sentence is built from the event's [normalized view](crate::Normalized):
+//! `At TIME DATE` (`On NODE at ...` when the records carry a node), the
+//! subject (`unset` shown as `system`), `, acting as UID,` when the secondary
+//! subject is another id, `successfully`/`unsuccessfully`, the action
+//! (`did-unknown` when there is none), the object, `to OBJECT2`, and
+//! `using HOW` except for actions starting with `e` (ended-session, ...).
+
+use super::{field_int, is_success, local_time, node_text, push_date, push_hms};
+use crate::event::Event;
+use crate::normalize::Normalized;
+use crate::types::FieldType;
+
+/// Options of the text format. None yet: the output is fixed by ausearch.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TextOptions {}
+
+/// Appends the text line of `ev` to `out`, as `ausearch --format text` prints it.
+pub fn write_text(ev: &Event, _opts: &TextOptions, out: &mut Vec<u8>) {
+    static EMPTY: Normalized = Normalized {
+        kind: None,
+        session: None,
+        subject: crate::normalize::Subject {
+            primary: None,
+            secondary: None,
+            kind: None,
+            label: None,
+        },
+        action: None,
+        object: crate::normalize::Object {
+            primary: None,
+            secondary: None,
+            primary2: None,
+            kind: None,
+            primary_sock: None,
+            label: None,
+        },
+        results: None,
+        how: None,
+        key: None,
+    };
+    let n = ev.normalized.as_ref().unwrap_or(&EMPTY);
+
+    if ev.node.is_some() {
+        out.extend_from_slice(b"On ");
+        out.extend_from_slice(node_text(ev));
+        out.extend_from_slice(b" at ");
+    } else {
+        out.extend_from_slice(b"At ");
+    }
+    match local_time(ev.timestamp.sec) {
+        Some(t) => {
+            push_hms(out, &t);
+            out.push(b' ');
+            push_date(out, &t);
+        }
+        None => out.push(b'?'),
+    }
+    out.push(b' ');
+
+    let mut id = -2;
+    if let Some(s) = &n.subject.primary {
+        id = field_int(&s.raw);
+        if s.value == "unset" {
+            out.extend_from_slice(b"system");
+        } else {
+            out.extend_from_slice(&s.value);
+        }
+    }
+    if let Some(s) = &n.subject.secondary {
+        if field_int(&s.raw) != id && id != -2 {
+            out.extend_from_slice(b", acting as ");
+            out.extend_from_slice(&s.value);
+            out.push(b',');
+        }
+    }
+
+    match &n.results {
+        Some(r) if is_success(r) => out.extend_from_slice(b" successfully "),
+        Some(_) => out.extend_from_slice(b" unsuccessfully "),
+        None => out.push(b' '),
+    }
+
+    let action = n.action.as_deref();
+    out.extend_from_slice(action.unwrap_or(b"did-unknown"));
+    out.push(b' ');
+
+    if let Some(o) = &n.object.primary {
+        let violated = action.is_some_and(|a| a.windows(8).any(|w| w == b"violated"));
+        let val: &[u8] = match o.field_type {
+            // The interpretation of a file name is its realpath (see
+            // `Field::interpreted`).
+            FieldType::EscapedFile => &o.value,
+            FieldType::Sockaddr => n.object.primary_sock.as_deref().unwrap_or(&o.value),
+            _ if violated => b"accessing ",
+            _ => &o.value,
+        };
+        out.extend_from_slice(val);
+        out.push(b' ');
+    }
+
+    if let Some(o) = &n.object.primary2 {
+        out.extend_from_slice(b"to ");
+        out.extend_from_slice(&o.value);
+        out.push(b' ');
+    }
+
+    if let (Some(how), Some(action)) = (&n.how, action) {
+        if action.first() != Some(&b'e') {
+            out.extend_from_slice(b"using ");
+            out.extend_from_slice(how);
+        }
+    }
+    out.push(b'\n');
+}
