@@ -14,7 +14,7 @@
 //! `exit` interpretations use `strerror`; libauparse never calls `setlocale`
 //! and neither does a Rust program, so they are in the C locale as in the ref.
 
-use auparse::{EventRef, Feeder, Parser};
+use auparse::{EscapeMode, EventRef, Feeder, Parser};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -118,6 +118,8 @@ fn print_event(ev: &mut EventRef<'_>, number: usize, out: &mut Vec<u8>) {
 
 /// Pull-mode walk of every event of `parser` (upstream `walk_test`).
 fn walk(mut parser: Parser) -> Vec<u8> {
+    // Upstream runs with libauparse's default escape mode, TTY.
+    parser.set_escape_mode(EscapeMode::Tty).unwrap();
     let mut out = Vec::new();
     let mut number = 1;
     while let Some(mut ev) = parser.next_event().expect("next_event") {
@@ -131,6 +133,7 @@ fn walk(mut parser: Parser) -> Vec<u8> {
 /// callback of upstream's feed tests does.
 fn feed_walk<'a>(chunks: impl IntoIterator<Item = &'a [u8]>) -> Vec<u8> {
     let mut feeder = Feeder::new().expect("Feeder::new");
+    feeder.set_escape_mode(EscapeMode::Tty).unwrap();
     let mut out = Vec::new();
     let mut number = 1;
     let mut print = |ev: &mut EventRef<'_>| {
