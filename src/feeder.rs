@@ -97,7 +97,7 @@ unsafe extern "C" fn destroy_state(user_data: *mut c_void) {
 pub struct Feeder {
     au: NonNull<ffi::auparse_state_t>,
     state: NonNull<CallbackState>,
-    eoe_timeout: Option<u32>,
+    eoe_timeout: u32,
     /// The start of a line whose newline has not arrived yet. Lines are
     /// passed to libauparse whole, one `auparse_feed` per line: libauparse's
     /// delivery order depends on how its input is split, and whole lines make
@@ -124,6 +124,9 @@ impl Feeder {
         // SAFETY: the lock is held; FEED takes no source argument.
         let au = unsafe { ffi::auparse_init(ffi::AUSOURCE_FEED, ptr::null()) };
         let au = NonNull::new(au).ok_or_else(|| last_os_error("auparse_init"))?;
+        // SAFETY: live parser, lock held. libauparse 3.0.9 starts in TTY mode
+        // (control characters as \ooo); this crate's default is the bytes.
+        unsafe { ffi::auparse_set_escape_mode(au.as_ptr(), EscapeMode::Raw.to_raw()) };
         let state = Box::into_raw(Box::new(CallbackState {
             callback: ptr::null_mut(),
             panic: None,
@@ -143,7 +146,7 @@ impl Feeder {
             au,
             // SAFETY: Box::into_raw never returns null.
             state: unsafe { NonNull::new_unchecked(state) },
-            eoe_timeout: None,
+            eoe_timeout: global::configured_eoe_timeout(),
             partial: Vec::new(),
         })
     }
@@ -151,15 +154,23 @@ impl Feeder {
     /// Sets the end-of-event timeout in seconds of log time: an event with no
     /// explicit end is complete once a record this much newer arrives.
     ///
-    /// libauparse keeps this value in a process global that every
-    /// `auparse_init` resets (from `/etc/audit/auditd.conf`, default 2), so the
-    /// Feeder re-applies its value before each of its calls.
+    /// The default is what `auparse_init` uses: `end_of_event_timeout` from
+    /// `/etc/audit/auditd.conf`, or 2. libauparse keeps the value in a process
+    /// global that every parser shares, so the Feeder re-applies its own
+    /// value before each of its calls.
     pub fn set_eoe_timeout(&mut self, secs: u32) {
-        self.eoe_timeout = Some(secs);
+        self.eoe_timeout = secs;
+    }
+
+    /// The end-of-event timeout this Feeder applies.
+    pub fn eoe_timeout(&self) -> u32 {
+        self.eoe_timeout
     }
 
     /// Sets how interpreted values are escaped (`auparse_set_escape_mode`).
     /// Interpretations are cached per field, so set this before feeding.
+    /// A new Feeder uses [`EscapeMode::Raw`] (libauparse itself starts in
+    /// `Tty`, which `ausearch` uses).
     ///
     /// # Errors
     /// [`Error::Nested`](crate::Error::Nested) inside another libauparse call.
@@ -192,7 +203,7 @@ impl Feeder {
         F: FnMut(&mut EventRef<'_>),
     {
         let mut partial = std::mem::take(&mut self.partial);
-        let result = self.call(&mut f, |au| {
+        let result = self.call(&mut f, |au, state| {
             let mut rest = data;
             if !partial.is_empty() {
                 match memchr::memchr(b'\n', rest) {
@@ -204,14 +215,14 @@ impl Feeder {
                         partial.extend_from_slice(&rest[..=i]);
                         rest = &rest[i + 1..];
                         let line = std::mem::take(&mut partial);
-                        feed_line(au, &line)?;
+                        feed_line(au, state, &line)?;
                         partial = line;
                         partial.clear();
                     }
                 }
             }
             while let Some(i) = memchr::memchr(b'\n', rest) {
-                feed_line(au, &rest[..=i])?;
+                feed_line(au, state, &rest[..=i])?;
                 rest = &rest[i + 1..];
             }
             partial.extend_from_slice(rest);
@@ -231,7 +242,7 @@ impl Feeder {
     where
         F: FnMut(&mut EventRef<'_>),
     {
-        self.call(&mut f, |au| {
+        self.call(&mut f, |au, _state| {
             // SAFETY: live parser, lock held.
             unsafe { ffi::auparse_feed_age_events(au) };
             Ok(())
@@ -249,14 +260,22 @@ impl Feeder {
         F: FnMut(&mut EventRef<'_>),
     {
         let mut last = std::mem::take(&mut self.partial);
-        self.call(&mut f, |au| {
+        let mut fed = false;
+        let result = self.call(&mut f, |au, state| {
             if !last.is_empty() {
                 last.push(b'\n');
-                feed_line(au, &last)?;
+                fed = true;
+                feed_line(au, state, &last)?;
             }
             // SAFETY: live parser, lock held.
             check("auparse_flush_feed", unsafe { ffi::auparse_flush_feed(au) })
-        })
+        });
+        if !fed {
+            // The call was refused before reaching libauparse (Error::Nested):
+            // keep the unterminated line for a later flush.
+            self.partial = last;
+        }
+        result
     }
 
     /// True if libauparse holds data of events not yet complete (`auparse_feed_has_data`).
@@ -278,7 +297,7 @@ impl Feeder {
     fn call(
         &mut self,
         f: &mut dyn FnMut(&mut EventRef<'_>),
-        op: impl FnOnce(*mut ffi::auparse_state_t) -> Result<()>,
+        op: impl FnOnce(*mut ffi::auparse_state_t, *mut CallbackState) -> Result<()>,
     ) -> Result<()> {
         let guard = global::lock()?;
         self.apply_settings(&guard);
@@ -289,7 +308,7 @@ impl Feeder {
         // not otherwise accessed during this call; `dynf` outlives the C calls
         // below, and the pointer is cleared before `dynf` goes out of scope.
         unsafe { (*state).callback = &mut dynf as *mut DynCallback<'_> as *mut c_void };
-        let result = op(au).and_then(|()| drain_ready(au));
+        let result = op(au, state).and_then(|()| drain_ready(au, state));
         // SAFETY: as above; no C call is running any more.
         let panic = unsafe {
             (*state).callback = ptr::null_mut();
@@ -303,37 +322,41 @@ impl Feeder {
     }
 
     fn apply_settings(&self, guard: &Guard) {
-        if let Some(secs) = self.eoe_timeout {
-            global::apply_eoe_timeout(guard, secs);
-        }
+        global::apply_eoe_timeout(guard, self.eoe_timeout);
     }
 }
 
 /// Feeds one whole line and delivers what it completed.
-fn feed_line(au: *mut ffi::auparse_state_t, line: &[u8]) -> Result<()> {
+fn feed_line(au: *mut ffi::auparse_state_t, state: *mut CallbackState, line: &[u8]) -> Result<()> {
     // SAFETY: live parser, lock held by the caller; `line` is valid for its
     // length and libauparse copies what it keeps.
     let rc = unsafe { ffi::auparse_feed(au, line.as_ptr().cast(), line.len()) };
     check("auparse_feed", rc)?;
-    drain_ready(au)
+    drain_ready(au, state)
 }
 
 /// libauparse delivers an event completed by the last line of a feed call
-/// only on the next call; an empty feed pushes it out now.
-fn drain_ready(au: *mut ffi::auparse_state_t) -> Result<()> {
-    // Bounded: each round delivers at least one event, and there cannot be
-    // more ready events than records buffered; the bound only guards
-    // against a library that reports ready without delivering.
-    for _ in 0..1_000_000 {
+/// only on the next call; an empty feed pushes it out now. libauparse can
+/// also report a ready event that it will not deliver yet (a newer event is
+/// complete while an older one is still open): stop when a round delivers
+/// nothing.
+fn drain_ready(au: *mut ffi::auparse_state_t, state: *mut CallbackState) -> Result<()> {
+    loop {
         // SAFETY: live parser, lock held by the caller.
         if unsafe { ffi::auparse_feed_has_ready_event(au) } != 1 {
-            break;
+            return Ok(());
         }
+        // SAFETY: the callback state lives as long as the parser; the
+        // trampoline only runs inside the auparse_feed call below.
+        let before = unsafe { (*state).delivered };
         // SAFETY: as above; an empty buffer of length 0.
         let rc = unsafe { ffi::auparse_feed(au, b"".as_ptr().cast(), 0) };
         check("auparse_feed", rc)?;
+        // SAFETY: as above.
+        if unsafe { (*state).delivered } == before {
+            return Ok(());
+        }
     }
-    Ok(())
 }
 
 impl Drop for Feeder {

@@ -58,12 +58,27 @@ pub fn in_libauparse() -> bool {
     HELD.with(|h| h.get())
 }
 
+/// The end-of-event timeout `auparse_init` applies: `end_of_event_timeout`
+/// from `/etc/audit/auditd.conf`, or 2 when the file or setting is missing
+/// (read once per process, as libauparse reads it).
+pub fn configured_eoe_timeout() -> u32 {
+    static VALUE: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    *VALUE.get_or_init(|| {
+        let text = std::fs::read_to_string("/etc/audit/auditd.conf").unwrap_or_default();
+        text.lines()
+            .filter_map(|l| l.split_once('='))
+            .find(|(k, _)| k.trim() == "end_of_event_timeout")
+            .and_then(|(_, v)| v.trim().parse().ok())
+            .filter(|&v| v > 0)
+            .unwrap_or(2)
+    })
+}
+
 /// Sets libauparse's global end-of-event timeout (seconds of log time), under the lock.
 ///
 /// `auparse_init` resets this global from `/etc/audit/auditd.conf`, so a value set
-/// here lasts only until the next parser is created. [`Feeder::set_eoe_timeout`]
-/// (crate::Feeder::set_eoe_timeout) re-applies its own value before every call and
-/// is what most programs want.
+/// here lasts only until the next parser is created, and another parser may
+/// change it: each Feeder and Parser re-applies its own value before every call.
 pub(crate) fn apply_eoe_timeout(_guard: &Guard, secs: u32) {
     // SAFETY: plain setter of a global integer; the caller holds the lock
     // (witnessed by `_guard`), so no other thread is inside libauparse.

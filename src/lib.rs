@@ -61,6 +61,7 @@ mod error;
 mod event;
 mod feeder;
 pub mod format;
+mod fschange;
 mod global;
 mod normalize;
 mod parser;
@@ -73,10 +74,11 @@ pub use cursor::{EventRef, FieldRef, Fields, RecordRef, Records};
 pub use error::{Error, Result};
 pub use event::{Event, Field, Record, Value};
 pub use feeder::Feeder;
-pub use global::in_libauparse;
+pub use fschange::{fs_changes, join_normalize, ChangeKind, FsChange, FsTracker};
+pub use global::{configured_eoe_timeout, in_libauparse};
 pub use normalize::{NormField, Normalized, Object, Outcome, Subject};
 pub use parser::Parser;
-pub use read::{read_events, ReadEvents};
+pub use read::{read_events, read_events_escaped, ReadEvents};
 pub use types::{EscapeMode, FieldType, RecordType, Timestamp};
 
 /// The libauparse version this crate was built against (from pkg-config).

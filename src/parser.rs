@@ -23,6 +23,9 @@ use std::ptr::NonNull;
 /// it before calling into another parser on the same thread.
 pub struct Parser {
     au: NonNull<ffi::auparse_state_t>,
+    /// End-of-event timeout re-applied before each call (libauparse keeps it
+    /// in a global that other parsers change).
+    eoe_timeout: u32,
     /// Keeps the NUL-terminated buffer of a buffer source alive (libauparse
     /// reads it in place).
     _buffer: Option<Vec<u8>>,
@@ -47,7 +50,13 @@ impl Parser {
         // each constructor) for the duration of the call.
         let au = unsafe { ffi::auparse_init(source, arg) };
         let au = NonNull::new(au).ok_or_else(|| crate::error::last_os_error(call))?;
-        Ok(Parser { au, _buffer: None })
+        // SAFETY: live parser, lock held; see Feeder::new for why Raw.
+        unsafe { ffi::auparse_set_escape_mode(au.as_ptr(), EscapeMode::Raw.to_raw()) };
+        Ok(Parser {
+            au,
+            eoe_timeout: global::configured_eoe_timeout(),
+            _buffer: None,
+        })
     }
 
     /// Reads one log file (`AUSOURCE_FILE`).
@@ -125,7 +134,8 @@ impl Parser {
         }
     }
 
-    /// Sets the escape mode of interpretations (`auparse_set_escape_mode`).
+    /// Sets the escape mode of interpretations (`auparse_set_escape_mode`);
+    /// a new Parser uses [`EscapeMode::Raw`].
     ///
     /// # Errors
     /// [`Error::Nested`] inside another libauparse call.
@@ -136,6 +146,13 @@ impl Parser {
         Ok(())
     }
 
+    /// Sets the end-of-event timeout (seconds of log time); the default is
+    /// `auparse_init`'s (`/etc/audit/auditd.conf`, or 2). See
+    /// [`Feeder::set_eoe_timeout`](crate::Feeder::set_eoe_timeout).
+    pub fn set_eoe_timeout(&mut self, secs: u32) {
+        self.eoe_timeout = secs;
+    }
+
     /// Moves to the next event (`auparse_next_event`) and lends a view of it.
     /// `Ok(None)` at the end of the input.
     ///
@@ -144,6 +161,7 @@ impl Parser {
     /// [`Error::Call`] if libauparse fails to read.
     pub fn next_event(&mut self) -> Result<Option<EventRef<'_>>> {
         let guard = global::lock()?;
+        global::apply_eoe_timeout(&guard, self.eoe_timeout);
         // SAFETY: live parser, lock held.
         let more = step("auparse_next_event", unsafe {
             ffi::auparse_next_event(self.au.as_ptr())

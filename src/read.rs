@@ -3,6 +3,7 @@
 use crate::error::Result;
 use crate::event::Event;
 use crate::feeder::Feeder;
+use crate::types::EscapeMode;
 use std::collections::VecDeque;
 use std::io::{ErrorKind, Read};
 
@@ -30,9 +31,20 @@ pub struct ReadEvents<R> {
 /// [`Error::Nested`](crate::Error::Nested) if called inside a libauparse
 /// callback; read errors are yielded by the iterator (once; it then ends).
 pub fn read_events<R: Read>(reader: R) -> Result<ReadEvents<R>> {
+    read_events_escaped(reader, EscapeMode::Raw)
+}
+
+/// Like [`read_events`], with interpretations escaped by `mode`
+/// ([`EscapeMode::Tty`] gives what `ausearch` prints).
+///
+/// # Errors
+/// As [`read_events`].
+pub fn read_events_escaped<R: Read>(reader: R, mode: EscapeMode) -> Result<ReadEvents<R>> {
+    let mut feeder = Feeder::new()?;
+    feeder.set_escape_mode(mode)?;
     Ok(ReadEvents {
         reader,
-        feeder: Feeder::new()?,
+        feeder,
         ready: VecDeque::new(),
         buf: vec![0; 64 * 1024].into_boxed_slice(),
         done: false,

@@ -167,10 +167,11 @@ impl fmt::Display for RecordType {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum EscapeMode {
-    /// No escaping: the decoded bytes as they are (libauparse's default).
+    /// No escaping: the decoded bytes as they are (this crate's default).
     #[default]
     Raw,
-    /// Control characters as `\ooo` octal escapes (what `ausearch -i` prints).
+    /// Control characters as `\ooo` octal escapes (libauparse's own default,
+    /// and what `ausearch` prints).
     Tty,
     /// Control characters and shell metacharacters escaped.
     Shell,

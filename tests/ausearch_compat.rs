@@ -160,7 +160,7 @@ fn ours(data: &[u8], format: Format, dropped: &mut usize) -> Vec<u8> {
         _ => CsvOptions::default(),
     });
     let mut first = true;
-    for ev in auparse::read_events(data).unwrap() {
+    for ev in auparse::read_events_escaped(data, auparse::EscapeMode::Tty).unwrap() {
         let ev = ev.unwrap();
         if ausearch_drops(&ev) {
             *dropped += 1;

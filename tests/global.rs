@@ -478,11 +478,9 @@ fn event_completed_by_last_line_is_delivered_in_the_same_call() {
 }
 
 /// A Feeder that never called `set_eoe_timeout` should keep the timeout it
-/// was created with (`auditd.conf`, default 2 s). In 0.1.0 it uses whatever
-/// value another Feeder applied last to libauparse's global, so here a 5 s
-/// gap does not complete the event because another Feeder set 10 s.
+/// was created with (`auditd.conf`, default 2 s), not whatever value another
+/// Feeder applied last to libauparse's global.
 #[test]
-#[ignore = "known bug: a Feeder without set_eoe_timeout inherits the last timeout another Feeder applied"]
 fn eoe_timeout_default_is_not_taken_from_another_feeder() {
     let _serial = timeout_lock();
     let mut plain = Feeder::new().unwrap();
@@ -508,11 +506,9 @@ fn eoe_timeout_default_is_not_taken_from_another_feeder() {
     );
 }
 
-/// A flush refused with `Error::Nested` must not consume anything. In 0.1.0
-/// `flush` takes the buffered partial line before it knows the call will be
-/// refused, and drops it: the final line is lost.
+/// A flush refused with `Error::Nested` must not consume anything: the
+/// buffered partial line is still there for a later flush.
 #[test]
-#[ignore = "known bug: a flush refused with Error::Nested discards the Feeder's unterminated last line"]
 fn refused_flush_keeps_the_unterminated_line() {
     let mut outer = Feeder::new().unwrap();
     let mut other = Feeder::new().unwrap();
