@@ -88,15 +88,18 @@ pub enum Value<'a> {
 impl Field {
     /// The typed value: an integer only where the field really is a number,
     /// that is, libauparse leaves it uninterpreted (or it is a syscall exit
-    /// code that is not an error), it is not quoted or hex-encoded text, and it
+    /// code that is not an error, or a session id that is set), it is not
+    /// quoted or hex-encoded text, and it
     /// is written as a canonical decimal integer (`0`, `42`, `-1`; not `007`,
     /// `1e3` or `0x10`). A file named `123` stays text.
     pub fn value(&self) -> Value<'_> {
         if self.raw == "(null)" && self.interpreted == "(null)" {
             return Value::Null;
         }
-        if matches!(self.field_type, FieldType::Unclassified | FieldType::Exit)
-            && self.raw.first() != Some(&b'"')
+        if matches!(
+            self.field_type,
+            FieldType::Unclassified | FieldType::Exit | FieldType::Session
+        ) && self.raw.first() != Some(&b'"')
         {
             if let Some(n) = canonical_int(&self.interpreted) {
                 return Value::Int(n);

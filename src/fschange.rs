@@ -112,6 +112,10 @@ pub struct FsChange {
     pub success: bool,
     /// The syscall name (`openat`, `unlinkat`, ...).
     pub syscall: String,
+    /// Serial of the event the change belongs to.
+    pub serial: u64,
+    /// Time of that event.
+    pub timestamp: Timestamp,
     /// False when the path is relative to a directory descriptor whose
     /// directory was not seen before: then the PARENT record's name stands in
     /// for it and the path may be wrong.
@@ -310,6 +314,11 @@ impl FsTracker {
     /// Number of changes waiting for their directory.
     pub fn pending(&self) -> usize {
         self.pending.len()
+    }
+
+    /// True if a change of the event with this serial is still waiting.
+    pub fn is_pending(&self, serial: u64) -> bool {
+        self.pending.iter().any(|d| d.change.serial == serial)
     }
 
     fn bound(&mut self, key: DirKey) {
@@ -583,6 +592,8 @@ impl FsTracker {
                     inode: it.inode,
                     success,
                     syscall: syscall.clone(),
+                    serial: ev.serial,
+                    timestamp: ev.timestamp,
                     dir_known: true,
                 },
                 path,

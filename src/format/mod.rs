@@ -1,5 +1,7 @@
 //! Output formats for owned events.
 //!
+//! - [`json`]: JSON Lines in the original auditd_tools schema, extended.
+//! - [`pretty`]: a readable multi-line view.
 //! - [`text`] and [`csv`]: byte-identical to `ausearch --format text` /
 //!   `--format csv` of audit 3.0.9 (run in the same time zone, in the C or
 //!   C.UTF-8 locale).
@@ -10,6 +12,8 @@
 //! locale's date format instead.
 
 pub mod csv;
+pub mod json;
+pub mod pretty;
 pub mod text;
 
 use chrono::{DateTime, Datelike, Local, Offset, Timelike};

@@ -1,0 +1,317 @@
+//! Reading the input stream: files in order, or standard input, through one
+//! [`Feeder`]; `--follow` for growing and rotated files; wall-clock ageing of
+//! events while the input is quiet; a progress bar for long file reads.
+
+use crate::{CmdResult, Fatal};
+use auparse::{Event, Feeder};
+use std::fs::File;
+use std::io::{self, IsTerminal, Read, Seek, SeekFrom};
+use std::mem::ManuallyDrop;
+use std::os::fd::{AsRawFd, FromRawFd};
+use std::os::unix::fs::MetadataExt;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// One input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// Standard input (`-` or no file given).
+    Stdin,
+    /// A file.
+    Path(PathBuf),
+}
+
+impl Source {
+    /// `-` is standard input.
+    pub fn from_arg(a: &std::ffi::OsStr) -> Source {
+        if a == "-" {
+            Source::Stdin
+        } else {
+            Source::Path(PathBuf::from(a))
+        }
+    }
+
+    fn name(&self) -> String {
+        match self {
+            Source::Stdin => "standard input".into(),
+            Source::Path(p) => p.display().to_string(),
+        }
+    }
+}
+
+/// What the read loop calls.
+pub trait Handler {
+    /// Events completed by the last read (owned, in delivery order). Drain it.
+    fn events(&mut self, batch: &mut Vec<Event>) -> CmdResult;
+    /// Called when the input was quiet for a poll interval (after ageing).
+    fn idle(&mut self) -> CmdResult {
+        Ok(())
+    }
+    /// Called at the end of input, after the final flush and its events.
+    fn end(&mut self) -> CmdResult {
+        Ok(())
+    }
+}
+
+/// How to read.
+#[derive(Debug, Clone)]
+pub struct ReadOptions {
+    /// Keep reading a file as it grows, across rotation (like `tail -F`).
+    pub follow: bool,
+    /// How long to wait for input before ageing events by the wall clock.
+    pub poll_interval: Duration,
+    /// Show a progress bar on stderr (when it is a terminal, for files only).
+    pub progress: bool,
+    /// Set by a signal handler: stop reading, flush and end.
+    pub stop: Option<Arc<AtomicBool>>,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        ReadOptions {
+            follow: false,
+            poll_interval: Duration::from_millis(500),
+            progress: true,
+            stop: None,
+        }
+    }
+}
+
+const CHUNK: usize = 64 * 1024;
+
+struct Run<'a, H: Handler> {
+    feeder: &'a mut Feeder,
+    handler: &'a mut H,
+    batch: Vec<Event>,
+    opts: &'a ReadOptions,
+    bar: Option<indicatif::ProgressBar>,
+    last_age: Instant,
+}
+
+impl<H: Handler> Run<'_, H> {
+    fn stopped(&self) -> bool {
+        self.opts
+            .stop
+            .as_ref()
+            .is_some_and(|s| s.load(Ordering::Relaxed))
+    }
+
+    fn feed(&mut self, data: &[u8]) -> CmdResult {
+        let batch = &mut self.batch;
+        self.feeder
+            .feed(data, |ev| batch.push(ev.to_event()))
+            .map_err(|e| Fatal(format!("parse error: {e}")))?;
+        if let Some(bar) = &self.bar {
+            bar.inc(data.len() as u64);
+        }
+        if !self.batch.is_empty() {
+            self.handler.events(&mut self.batch)?;
+            self.batch.clear();
+        }
+        Ok(())
+    }
+
+    /// Ages events by the wall clock, at most once per poll interval.
+    fn idle(&mut self) -> CmdResult {
+        if self.last_age.elapsed() >= self.opts.poll_interval / 2 {
+            self.last_age = Instant::now();
+            let batch = &mut self.batch;
+            self.feeder
+                .age_events(|ev| batch.push(ev.to_event()))
+                .map_err(|e| Fatal(format!("parse error: {e}")))?;
+            if !self.batch.is_empty() {
+                self.handler.events(&mut self.batch)?;
+                self.batch.clear();
+            }
+        }
+        self.handler.idle()
+    }
+
+    /// Reads a descriptor that may block (stdin, a pipe): poll with a timeout
+    /// so events are aged while it is quiet.
+    fn read_polled(&mut self, src: &mut dyn Read, fd: i32, name: &str) -> CmdResult {
+        let mut buf = vec![0u8; CHUNK];
+        let timeout = self.opts.poll_interval.as_millis().min(i32::MAX as u128) as i32;
+        loop {
+            if self.stopped() {
+                return Ok(());
+            }
+            let mut pfd = libc::pollfd {
+                fd,
+                events: libc::POLLIN,
+                revents: 0,
+            };
+            // SAFETY: one valid pollfd on the stack; fd is open for the call.
+            let rc = unsafe { libc::poll(&mut pfd, 1, timeout) };
+            if rc == 0
+                || (rc < 0 && io::Error::last_os_error().kind() == io::ErrorKind::Interrupted)
+            {
+                self.idle()?;
+                continue;
+            }
+            match src.read(&mut buf) {
+                Ok(0) => return Ok(()),
+                Ok(n) => self.feed(&buf[..n])?,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(Fatal(format!("{name}: {e}"))),
+            }
+        }
+    }
+
+    fn read_file(&mut self, path: &PathBuf) -> CmdResult {
+        let name = path.display().to_string();
+        let mut file = File::open(path).map_err(|e| Fatal(format!("{name}: {e}")))?;
+        let meta = file.metadata().map_err(|e| Fatal(format!("{name}: {e}")))?;
+        if meta.is_dir() {
+            return Err(Fatal(format!("{name}: is a directory")));
+        }
+        if !meta.is_file() {
+            // A FIFO or device: may block like stdin.
+            let fd = file.as_raw_fd();
+            return self.read_polled(&mut file, fd, &name);
+        }
+        let mut buf = vec![0u8; CHUNK];
+        let mut pos: u64 = 0;
+        loop {
+            if self.stopped() {
+                return Ok(());
+            }
+            match file.read(&mut buf) {
+                Ok(0) => {
+                    if !self.opts.follow {
+                        return Ok(());
+                    }
+                    // tail -F: wait, age, notice rotation and truncation.
+                    std::thread::sleep(self.opts.poll_interval.min(Duration::from_millis(250)));
+                    self.idle()?;
+                    let cur = file.metadata().ok();
+                    match std::fs::metadata(path) {
+                        Ok(m)
+                            if cur
+                                .as_ref()
+                                .is_some_and(|c| c.ino() != m.ino() || c.dev() != m.dev()) =>
+                        {
+                            // Rotated: the old file is fully read (EOF above);
+                            // continue with the new one from its start.
+                            if let Ok(f) = File::open(path) {
+                                file = f;
+                                pos = 0;
+                            }
+                        }
+                        Ok(m) if m.len() < pos => {
+                            file.seek(SeekFrom::Start(0))
+                                .map_err(|e| Fatal(format!("{name}: {e}")))?;
+                            pos = 0;
+                        }
+                        _ => {}
+                    }
+                }
+                Ok(n) => {
+                    pos += n as u64;
+                    self.feed(&buf[..n])?;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(Fatal(format!("{name}: {e}"))),
+            }
+        }
+    }
+}
+
+/// Reads every source in order as one stream through `feeder`, hands the
+/// events to `handler`, and flushes at the end so the last event is never
+/// lost (also when stopped by a signal). An unreadable file is a fatal error,
+/// reported after the events read before it have been handled.
+pub fn run<H: Handler>(
+    sources: &[Source],
+    feeder: &mut Feeder,
+    handler: &mut H,
+    opts: &ReadOptions,
+) -> CmdResult {
+    let sources: Vec<Source> = if sources.is_empty() {
+        vec![Source::Stdin]
+    } else {
+        sources.to_vec()
+    };
+    if opts.follow && (sources.len() != 1 || sources[0] == Source::Stdin) {
+        return Err(Fatal("--follow needs exactly one FILE".into()));
+    }
+    let bar = if opts.progress
+        && !opts.follow
+        && io::stderr().is_terminal()
+        && sources.iter().all(|s| matches!(s, Source::Path(_)))
+    {
+        let total: u64 = sources
+            .iter()
+            .filter_map(|s| match s {
+                Source::Path(p) => std::fs::metadata(p)
+                    .ok()
+                    .filter(|m| m.is_file())
+                    .map(|m| m.len()),
+                Source::Stdin => None,
+            })
+            .sum();
+        (total > 4 * 1024 * 1024).then(|| {
+            let bar = indicatif::ProgressBar::new(total);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            bar
+        })
+    } else {
+        None
+    };
+    let mut run = Run {
+        feeder,
+        handler,
+        batch: Vec::new(),
+        opts,
+        bar,
+        last_age: Instant::now(),
+    };
+    let mut result = Ok(());
+    for src in &sources {
+        let r = match src {
+            Source::Stdin => {
+                // fd 0 read directly (not through Stdin's buffer) so poll()
+                // tells the truth; ManuallyDrop: we must not close it.
+                // SAFETY: fd 0 is open for the life of the process; the File
+                // is never dropped, so it is never closed here.
+                let mut stdin = ManuallyDrop::new(unsafe { File::from_raw_fd(0) });
+                run.read_polled(&mut *stdin, 0, &src.name())
+            }
+            Source::Path(p) => run.read_file(p),
+        };
+        if let Err(e) = r {
+            result = Err(e);
+            break;
+        }
+        if run.stopped() {
+            break;
+        }
+    }
+    if let Some(bar) = &run.bar {
+        bar.finish_and_clear();
+    }
+    // The end of the input (or a fatal error): what was read is not lost.
+    let batch = &mut run.batch;
+    let flushed = run.feeder.flush(|ev| batch.push(ev.to_event()));
+    if !run.batch.is_empty() {
+        let r = run.handler.events(&mut run.batch);
+        run.batch.clear();
+        if result.is_ok() {
+            result = r;
+        }
+    }
+    if let Err(e) = flushed {
+        if result.is_ok() {
+            result = Err(Fatal(format!("parse error: {e}")));
+        }
+    }
+    let end = run.handler.end();
+    result.and(end)
+}

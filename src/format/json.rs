@@ -1,0 +1,323 @@
+//! One JSON object per event per line (JSON Lines), in the schema of the
+//! original auditd_tools `jsonify_events.py`, plus what it lacked.
+//!
+//! ```text
+//! {"serial":1001,"timestamp":1653911717.02,"datetime":"2022-05-30T11:55:17.020+00:00",
+//!  "node":null,"records":[{"_type":"SYSCALL","_raw":{...},"type":"SYSCALL",...},...],
+//!  "normalized":{"event_kind":"audit-rule","session":"3","subject.primary.field":"auid",...},
+//!  "key":"fsaction","keys":["fsaction"],"filepath":"/home/joerg/tmp/bar",
+//!  "action":"opened-file","result":"success","argv":[...],"proctitle":[...],
+//!  "changes":[{"kind":"created","action":"created-file","path":"/home/joerg/tmp/bar",...}]}
+//! ```
+//!
+//! - `records[]`: `_type`, then `_raw` (the raw values that differ from their
+//!   interpretation), then every field as `name: value` in record order. A value
+//!   is a JSON integer only where the field really is a number
+//!   ([`Field::value`](crate::Field::value)), `null` for `(null)`, else a string.
+//!   A name that occurs twice in a record keeps its first position and its
+//!   last value (as the original's dictionaries did).
+//! - `normalized`: the original's key names; a missing part is left out, as
+//!   there; a subject of `unset` reads `system`, as there.
+//! - `key`: the first rule key (`keys` has them all), `null` when none.
+//! - `filepath`: the absolute path of the first filesystem change, else of the
+//!   file the normalized event acted on, else `""`.
+//! - Strings: invalid UTF-8 bytes are written `\xHH` ([`crate::bytes`]).
+
+use crate::bytes::Bytes;
+use crate::event::{Event, Value};
+use crate::fschange::FsChange;
+use crate::normalize::{NormField, Outcome};
+use chrono::{DateTime, FixedOffset, Local, TimeZone, Utc};
+use std::io::Write as _;
+
+/// Options of the JSON writer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct JsonOptions {
+    /// Write `datetime` in the local time zone instead of UTC.
+    pub local_time: bool,
+}
+
+impl JsonOptions {
+    /// Options with `datetime` in local time (`true`) or UTC.
+    pub fn new(local_time: bool) -> Self {
+        JsonOptions { local_time }
+    }
+}
+
+/// Appends `s` as a JSON string (quotes included), escaping invalid UTF-8 as `\xHH`.
+pub fn write_str(out: &mut Vec<u8>, s: &[u8]) {
+    out.push(b'"');
+    let mut chunks = s.utf8_chunks();
+    for chunk in &mut chunks {
+        write_valid(out, chunk.valid().as_bytes());
+        for b in chunk.invalid() {
+            let _ = write!(out, "\\\\x{b:02x}");
+        }
+    }
+    out.push(b'"');
+}
+
+fn write_valid(out: &mut Vec<u8>, s: &[u8]) {
+    let mut start = 0;
+    for (i, &b) in s.iter().enumerate() {
+        let esc: &[u8] = match b {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0..=0x1f | 0x7f => b"",
+            _ => continue,
+        };
+        out.extend_from_slice(&s[start..i]);
+        if esc.is_empty() {
+            let _ = write!(out, "\\u{:04x}", b);
+        } else {
+            out.extend_from_slice(esc);
+        }
+        start = i + 1;
+    }
+    out.extend_from_slice(&s[start..]);
+}
+
+fn write_opt(out: &mut Vec<u8>, s: Option<&[u8]>) {
+    match s {
+        Some(s) => write_str(out, s),
+        None => out.extend_from_slice(b"null"),
+    }
+}
+
+fn write_list(out: &mut Vec<u8>, items: &[Bytes]) {
+    out.push(b'[');
+    for (i, a) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_str(out, a);
+    }
+    out.push(b']');
+}
+
+fn write_value(out: &mut Vec<u8>, v: Value<'_>) {
+    match v {
+        Value::Int(n) => {
+            let _ = write!(out, "{n}");
+        }
+        Value::Text(t) => write_str(out, t),
+        Value::Null => out.extend_from_slice(b"null"),
+    }
+}
+
+/// `datetime`: RFC 3339 with milliseconds and an offset.
+pub fn rfc3339(sec: i64, milli: u32, local_time: bool) -> String {
+    let nanos = milli.min(999) * 1_000_000;
+    if local_time {
+        if let Some(t) = Local.timestamp_opt(sec, nanos).single() {
+            return t.to_rfc3339_opts(chrono::SecondsFormat::Millis, false);
+        }
+    }
+    match DateTime::<Utc>::from_timestamp(sec, nanos) {
+        Some(t) => t
+            .with_timezone(&FixedOffset::east_opt(0).expect("zero offset"))
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, false),
+        None => String::new(),
+    }
+}
+
+/// The file path of an event, as the `filepath` of the JSON object.
+pub fn filepath<'a>(ev: &'a Event, changes: &'a [FsChange]) -> &'a [u8] {
+    if let Some(c) = changes.first() {
+        return &c.path;
+    }
+    let Some(n) = &ev.normalized else { return b"" };
+    if n.object.kind.as_deref() != Some(b"file") {
+        return b"";
+    }
+    match &n.object.primary {
+        Some(f) if f.field == "name" && f.value.first() == Some(&b'/') => &f.value,
+        _ => b"",
+    }
+}
+
+/// Writes one event as a JSON object and a newline. `changes` are its
+/// filesystem changes ([`FsTracker::changes`](crate::FsTracker::changes)).
+pub fn write_event(ev: &Event, changes: &[FsChange], opts: &JsonOptions, out: &mut Vec<u8>) {
+    let _ = write!(out, "{{\"serial\":{},\"timestamp\":", ev.serial);
+    // Seconds with the milliseconds as a decimal fraction, like the original
+    // (1653911717.02): trailing zeros dropped.
+    let _ = write!(out, "{}", ev.timestamp.sec);
+    if ev.timestamp.milli > 0 {
+        let frac = format!("{:03}", ev.timestamp.milli.min(999));
+        let _ = write!(out, ".{}", frac.trim_end_matches('0'));
+    } else {
+        out.extend_from_slice(b".0");
+    }
+    out.extend_from_slice(b",\"datetime\":");
+    write_str(
+        out,
+        rfc3339(ev.timestamp.sec, ev.timestamp.milli, opts.local_time).as_bytes(),
+    );
+    out.extend_from_slice(b",\"node\":");
+    write_opt(out, ev.node.as_deref());
+    out.extend_from_slice(b",\"records\":[");
+    let mut seen: Vec<(&[u8], usize)> = Vec::new();
+    for (ri, r) in ev.records.iter().enumerate() {
+        if ri > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(b"{\"_type\":");
+        write_str(out, r.type_name.as_bytes());
+        out.extend_from_slice(b",\"_raw\":{");
+        // Fields by name: first position, last value.
+        seen.clear();
+        for (i, f) in r.fields.iter().enumerate() {
+            match seen.iter_mut().find(|(n, _)| *n == &f.name[..]) {
+                Some(slot) => slot.1 = i,
+                None => seen.push((&f.name, i)),
+            }
+        }
+        let mut first = true;
+        for &(name, i) in &seen {
+            let f = &r.fields[i];
+            if f.raw != f.interpreted {
+                if !first {
+                    out.push(b',');
+                }
+                first = false;
+                write_str(out, name);
+                out.push(b':');
+                write_str(out, &f.raw);
+            }
+        }
+        out.push(b'}');
+        for &(name, i) in &seen {
+            out.push(b',');
+            write_str(out, name);
+            out.push(b':');
+            write_value(out, r.fields[i].value());
+        }
+        out.push(b'}');
+    }
+    out.extend_from_slice(b"],\"normalized\":{");
+    if let Some(n) = &ev.normalized {
+        let mut first = true;
+        let mut put = |out: &mut Vec<u8>, k: &str, v: &[u8]| {
+            if !first {
+                out.push(b',');
+            }
+            first = false;
+            write_str(out, k.as_bytes());
+            out.push(b':');
+            write_str(out, v);
+        };
+        put(out, "event_kind", n.kind.as_deref().unwrap_or_default());
+        if let Some(s) = &n.session {
+            put(out, "session", &s.value);
+        }
+        let mut part = |out: &mut Vec<u8>, name: &str, f: &Option<NormField>, system: bool| {
+            if let Some(f) = f {
+                put(out, &format!("{name}.field"), &f.field);
+                let v: &[u8] = if system && f.value == "unset" {
+                    b"system"
+                } else {
+                    &f.value
+                };
+                put(out, name, v);
+            }
+        };
+        part(out, "subject.primary", &n.subject.primary, true);
+        part(out, "subject.secondary", &n.subject.secondary, false);
+        part(out, "object.primary", &n.object.primary, false);
+        part(out, "object.secondary", &n.object.secondary, false);
+        put(out, "action", n.action.as_deref().unwrap_or_default());
+        put(
+            out,
+            "object_kind",
+            n.object.kind.as_deref().unwrap_or_default(),
+        );
+        put(out, "how", n.how.as_deref().unwrap_or_default());
+    }
+    out.extend_from_slice(b"},\"key\":");
+    write_opt(out, ev.keys.first().map(|k| &k[..]));
+    out.extend_from_slice(b",\"keys\":");
+    write_list(out, &ev.keys);
+    out.extend_from_slice(b",\"filepath\":");
+    write_str(out, filepath(ev, changes));
+    out.extend_from_slice(b",\"action\":");
+    write_str(out, ev.action().map(|a| &a[..]).unwrap_or_default());
+    out.extend_from_slice(b",\"result\":");
+    match ev.normalized.as_ref().and_then(|n| n.outcome()) {
+        Some(Outcome::Success) => out.extend_from_slice(b"\"success\""),
+        Some(Outcome::Failure) => out.extend_from_slice(b"\"failed\""),
+        None => out.extend_from_slice(b"null"),
+    }
+    if let Some(argv) = &ev.argv {
+        out.extend_from_slice(b",\"argv\":");
+        write_list(out, argv);
+    }
+    if let Some(pt) = &ev.proctitle {
+        out.extend_from_slice(b",\"proctitle\":");
+        write_list(out, pt);
+    }
+    out.extend_from_slice(b",\"changes\":[");
+    for (i, c) in changes.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_change(c, out);
+    }
+    out.extend_from_slice(b"]}\n");
+}
+
+/// Writes the fields of a change as a JSON object (no newline).
+pub fn write_change(c: &FsChange, out: &mut Vec<u8>) {
+    out.extend_from_slice(b"{\"kind\":");
+    write_str(out, c.kind.as_str().as_bytes());
+    out.extend_from_slice(b",\"action\":");
+    write_str(out, c.action.as_bytes());
+    out.extend_from_slice(b",\"path\":");
+    write_str(out, &c.path);
+    out.extend_from_slice(b",\"old_path\":");
+    write_opt(out, c.old_path.as_deref());
+    out.extend_from_slice(b",\"target\":");
+    write_opt(out, c.target.as_deref());
+    out.extend_from_slice(b",\"file_type\":");
+    write_opt(out, c.file_type.map(str::as_bytes));
+    match c.inode {
+        Some(i) => {
+            let _ = write!(out, ",\"inode\":{i}");
+        }
+        None => out.extend_from_slice(b",\"inode\":null"),
+    }
+    let _ = write!(
+        out,
+        ",\"syscall\":\"{}\",\"success\":{},\"dir_known\":{}}}",
+        c.syscall.escape_default(),
+        c.success,
+        c.dir_known
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_are_valid_json_and_lossless() {
+        let mut out = Vec::new();
+        write_str(&mut out, b"a\"b\\c\nd\x01e\x1b[31m caf\xe9 \xc3\xa9");
+        let s = String::from_utf8(out).unwrap();
+        assert_eq!(s, r#""a\"b\\c\nd\u0001e\u001b[31m caf\\xe9 é""#);
+        let v: serde_json::Value = serde_json::from_str(&s).unwrap();
+        assert_eq!(v.as_str().unwrap(), "a\"b\\c\nd\u{1}e\u{1b}[31m caf\\xe9 é");
+    }
+
+    #[test]
+    fn datetime_is_rfc3339() {
+        assert_eq!(
+            rfc3339(1653911717, 20, false),
+            "2022-05-30T11:55:17.020+00:00"
+        );
+    }
+}
