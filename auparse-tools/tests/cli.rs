@@ -1,0 +1,399 @@
+//! The `auparse` command end to end: parity with the original auditd_tools
+//! on its seed corpus, golden outputs, and error behaviour.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_auparse")
+}
+
+fn corpus() -> Option<PathBuf> {
+    let d = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus");
+    if d.is_dir() {
+        Some(d)
+    } else {
+        eprintln!("skipped: ../shared/corpus is not present (it is not part of the project)");
+        None
+    }
+}
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/live")
+}
+
+fn run(args: &[&str]) -> (i32, Vec<u8>, String) {
+    let out = Command::new(bin())
+        .args(args)
+        .env("TZ", "UTC")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        out.stdout,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn json_lines(out: &[u8]) -> Vec<serde_json::Value> {
+    String::from_utf8(out.to_vec())
+        .expect("json output is UTF-8")
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("invalid JSON line {l}: {e}")))
+        .collect()
+}
+
+/// For each event the original jsonify_events.py printed, ours has the same
+/// action, normalized view, key and filepath, except for the deliberate
+/// differences listed (and in the README).
+#[test]
+fn parity_with_the_original_jsonify() {
+    let Some(dir) = corpus() else { return };
+    let (code, out, err) = run(&["json", dir.join("seed/input/corpus.log").to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let ours = json_lines(&out);
+    let orig: Vec<serde_json::Value> =
+        std::fs::read_to_string(dir.join("seed/expected/corpus.jsonify.jsonl"))
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+    assert_eq!(ours.len(), orig.len());
+    let mut checked = 0;
+    for o in &orig {
+        let serial = o["serial"].as_u64().unwrap();
+        let u = ours
+            .iter()
+            .find(|e| e["serial"].as_u64() == Some(serial))
+            .unwrap_or_else(|| panic!("{serial} missing"));
+        assert_eq!(u["action"], o["action"], "{serial} action");
+        assert_eq!(u["timestamp"], o["timestamp"], "{serial} timestamp");
+        // key: the original kept the last key libauparse interpreted; a
+        // multi-key rule (fsaction\x01other) gave "other". Ours is the first
+        // key; `keys` has them all.
+        if serial == 1016 {
+            assert_eq!(o["key"], "other");
+            assert_eq!(u["key"], "fsaction");
+            assert_eq!(u["keys"], serde_json::json!(["fsaction", "other"]));
+        } else {
+            assert_eq!(u["key"], o["key"], "{serial} key");
+        }
+        // normalized: the same, except the object of file events. The
+        // original walked every field before normalizing, which left
+        // libauparse's per-record field cursors at the end, so the normalizer
+        // picked the PARENT directory as the object. Ours (like ausearch)
+        // names the file itself.
+        let (on, un) = (
+            o["normalized"].as_object().unwrap(),
+            u["normalized"].as_object().unwrap(),
+        );
+        for (k, ov) in on {
+            let uv = &un[k];
+            if uv == ov {
+                continue;
+            }
+            let object = k.starts_with("object.") || k == "object_kind";
+            assert!(object, "{serial} normalized.{k}: original {ov}, ours {uv}");
+            if k == "object.primary" {
+                let parent = u["records"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|r| r["_type"] == "PATH" && r["nametype"] == "PARENT")
+                    .unwrap_or_else(|| panic!("{serial}: no PARENT record"));
+                assert_eq!(
+                    &parent["name"], ov,
+                    "{serial}: the original's object is the PARENT record"
+                );
+                assert_eq!(
+                    uv,
+                    &u["records"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .find(|r| r["_type"] == "PATH" && r["nametype"] != "PARENT")
+                        .unwrap()["name"],
+                    "{serial}: ours is the file"
+                );
+            }
+        }
+        assert_eq!(on.len(), un.len(), "{serial} normalized keys");
+        // filepath: where the original had one, ours is the same, except for
+        // its bugs: `123` cast to an int, a trailing `../..` left unapplied by
+        // libauparse, and control characters in TTY escapes (ours: the bytes).
+        let of = &o["filepath"];
+        match serial {
+            1016 => assert_eq!(
+                (of.clone(), u["filepath"].clone()),
+                (serde_json::json!(123), serde_json::json!("123"))
+            ),
+            2002 => assert_eq!(
+                u["filepath"], "/home/joerg/tmp",
+                "rmdir ../.. from /home/joerg/tmp/sub/deeper"
+            ),
+            2004 => assert_eq!(u["filepath"], "/home/joerg/tmp/a\nb\tc"),
+            _ if of == "" => {
+                // The original guessed a path for three actions only.
+                assert!(
+                    u["filepath"] != "" || u["changes"].as_array().unwrap().is_empty(),
+                    "{serial}: no filepath"
+                );
+            }
+            _ => assert_eq!(&u["filepath"], of, "{serial} filepath"),
+        }
+        checked += 1;
+    }
+    assert_eq!(checked, 33);
+}
+
+#[test]
+fn json_types_and_fixes() {
+    let Some(dir) = corpus() else { return };
+    let input = dir.join("seed/input/corpus.log");
+    let (_, out, _) = run(&["json", input.to_str().unwrap()]);
+    let ours = json_lines(&out);
+    let ev = |s: u64| ours.iter().find(|e| e["serial"] == s).unwrap();
+    // RFC 3339 in UTC.
+    assert_eq!(ev(1001)["datetime"], "2022-05-30T11:55:17.020+00:00");
+    // Only real numbers are integers: the file named 123 stays a string.
+    let rec = &ev(1016)["records"];
+    let path = rec
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["_type"] == "PATH" && r["item"] == 1)
+        .unwrap();
+    assert_eq!(path["name"], "123");
+    assert_eq!(ev(1001)["records"][0]["pid"], 2001);
+    assert_eq!(ev(1001)["records"][0]["exit"], 3);
+    // Every file change, not three kinds.
+    assert_eq!(ev(1003)["changes"][0]["kind"], "renamed");
+    assert_eq!(ev(1003)["changes"][0]["old_path"], "/home/joerg/tmp/a");
+    assert_eq!(ev(1004)["changes"][0]["kind"], "dir-created");
+    assert_eq!(ev(1005)["changes"][0]["kind"], "mode-changed");
+    // The last event of the input is printed.
+    assert_eq!(ours.last().unwrap()["serial"], 3002);
+}
+
+#[test]
+fn non_utf8_names_do_not_crash_and_are_escaped() {
+    let Some(dir) = corpus() else { return };
+    for f in [
+        "24_crash_non_utf8_name_then_more.log",
+        "22_non_utf8_comm_crash.log",
+        "23_non_utf8_cwd_proctitle_unknown_type.log",
+    ] {
+        let input = dir.join("seed/input").join(f);
+        for sub in ["json", "pretty", "text", "csv"] {
+            let (code, out, err) = run(&[sub, input.to_str().unwrap()]);
+            assert_eq!(code, 0, "{sub} {f}: {err}");
+            assert!(err.is_empty(), "{sub} {f}: {err}");
+            assert!(!out.is_empty());
+            if sub == "json" {
+                for l in json_lines(&out) {
+                    assert!(l["serial"].is_u64());
+                }
+            }
+        }
+    }
+    let (_, out, _) = run(&[
+        "json",
+        dir.join("seed/input/09_non_utf8_name.log")
+            .to_str()
+            .unwrap(),
+    ]);
+    let text = String::from_utf8(out).unwrap();
+    assert!(text.contains("caf\\\\xe9"), "{text}");
+}
+
+#[test]
+fn fsaction_reports_what_the_original_got_right() {
+    let Some(dir) = corpus() else { return };
+    let input = dir.join("seed/input/corpus.log");
+    let (code, out, err) = run(&["fsaction", input.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let ours = String::from_utf8(out).unwrap();
+    let orig =
+        std::fs::read_to_string(dir.join("seed/expected/corpus.fsaction.nokey.txt")).unwrap();
+    for line in orig.lines() {
+        let (_, path) = line.split_once(": ").unwrap();
+        // The original's mistakes: a libauparse-joined trailing `../..`
+        // (/home/joerg/tmp/sub/deeper is really /home/joerg/tmp), the nameless
+        // O_TMPFILE create ("(null)", no directory entry exists), a relative
+        // name without CWD record ("123", kept relative by us too).
+        if path.ends_with("/sub/deeper") || path.ends_with("/(null)") {
+            continue;
+        }
+        assert!(
+            ours.lines().any(|l| l.ends_with(&format!(": {path}"))),
+            "missing {path}\n{ours}"
+        );
+    }
+    // ... and more kinds than the original's three.
+    for action in [
+        "renamed",
+        "created-directory",
+        "changed-file-permissions-of",
+        "created-hard-link",
+    ] {
+        assert!(
+            ours.lines().any(|l| l.starts_with(action)),
+            "{action}\n{ours}"
+        );
+    }
+    // A key filter on a key-less event does not crash (the original's TypeError).
+    let (code, _, err) = run(&[
+        "fsaction",
+        "--key",
+        "fsaction",
+        dir.join("seed/input/25_crash_nokey_with_key_filter.log")
+            .to_str()
+            .unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+}
+
+#[test]
+fn live_fixture_changes_in_text_and_json() {
+    let all = fixtures().join("all.stream");
+    let (code, out, err) = run(&["fsaction", "--format", "json", all.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let lines = json_lines(&out);
+    assert!(lines.len() > 30);
+    for l in &lines {
+        assert_eq!(l["key"], "auparse-fixture");
+        assert!(l["path"].as_str().unwrap().starts_with('/'), "{l}");
+        assert!(
+            l["uid"].is_u64() && l["pid"].is_u64() && l["success"] == true,
+            "{l}"
+        );
+    }
+    let (_, text, _) = run(&["fsaction", all.to_str().unwrap()]);
+    let text = String::from_utf8(text).unwrap();
+    assert!(
+        text.contains("created-file                  : /tmp/auparse-fixture/new\\012line.txt"),
+        "{text}"
+    );
+    assert!(text.contains("/tmp/auparse-fixture/caf\\351.txt"), "{text}");
+    assert!(
+        text.contains("deleted                       : /tmp/auparse-fixture/tree/a/b/f2"),
+        "{text}"
+    );
+    assert_eq!(text.lines().count(), lines.len());
+}
+
+#[test]
+fn errors_are_one_line_and_nonzero() {
+    let (code, out, err) = run(&["json", "/nonexistent/audit.log"]);
+    assert_eq!(code, 1);
+    assert!(out.is_empty());
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with("auparse: /nonexistent/audit.log: "),
+        "{err}"
+    );
+    let (code, _, err) = run(&["json", "--since", "yesterdayish"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("bad time"), "{err}");
+    let (code, _, _) = run(&["json", "--bogus"]);
+    assert_eq!(code, 2);
+    let (code, _, err) = run(&["json", "/"]);
+    assert_eq!(code, 1, "{err}");
+    // Events read before a bad file are still printed.
+    let good = fixtures().join("create.log");
+    let (code, out, _) = run(&["json", good.to_str().unwrap(), "/nonexistent"]);
+    assert_eq!(code, 1);
+    assert_eq!(json_lines(&out).len(), 1);
+}
+
+#[test]
+fn stdin_and_closed_pipe() {
+    let data = std::fs::read(fixtures().join("all.stream")).unwrap();
+    let mut child = Command::new(bin())
+        .args(["json", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(&data).unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let n = json_lines(&out.stdout).len();
+    let (_, whole, _) = run(&["json", fixtures().join("all.stream").to_str().unwrap()]);
+    assert_eq!(n, json_lines(&whole).len());
+    // `| head -1`: the reader goes away; we end quietly with 0.
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(format!("for i in 1 2 3 4 5 6 7 8; do cat {0}; done | {1} json - | head -c 100 >/dev/null; echo ${{PIPESTATUS[1]}}", fixtures().join("all.stream").display(), bin()))
+        .output()
+        .unwrap();
+    let _ = out; // sh has no PIPESTATUS; checked with bash below.
+    let out = Command::new("bash")
+        .arg("-c")
+        .arg(format!("for i in $(seq 50); do cat {0}; done | {1} json - 2>/tmp/auparse-pipe-err | head -c 100 >/dev/null; echo ${{PIPESTATUS[1]}}", fixtures().join("all.stream").display(), bin()))
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "0");
+    assert_eq!(
+        std::fs::read_to_string("/tmp/auparse-pipe-err").unwrap_or_default(),
+        ""
+    );
+}
+
+#[test]
+fn filters() {
+    let all = fixtures().join("all.log");
+    let (_, out, _) = run(&["json", "--action", "renamed", all.to_str().unwrap()]);
+    let evs = json_lines(&out);
+    assert!(!evs.is_empty());
+    assert!(evs.iter().all(|e| e["action"] == "renamed"));
+    let (_, out, _) = run(&["json", "--key", "no-such-key", all.to_str().unwrap()]);
+    assert!(out.is_empty());
+    let (_, out, _) = run(&["json", "--key", "auparse-fixture", all.to_str().unwrap()]);
+    let n = json_lines(&out).len();
+    assert!(n > 30);
+    let first = json_lines(&out)[0]["timestamp"].as_f64().unwrap() as i64;
+    let (_, out, _) = run(&[
+        "json",
+        "--since",
+        &format!("@{}", first + 1),
+        all.to_str().unwrap(),
+    ]);
+    assert!(json_lines(&out).len() < n);
+    let (_, out, _) = run(&[
+        "json",
+        "--until",
+        &format!("@{}", first - 1),
+        all.to_str().unwrap(),
+    ]);
+    assert!(out.is_empty());
+}
+
+#[test]
+fn golden_outputs_of_the_seed_corpus() {
+    // Regenerate with: AUPARSE_BLESS=1 cargo test -p auparse-tools --test cli golden
+    let Some(dir) = corpus() else { return };
+    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
+    let input = dir.join("seed/input/corpus.log");
+    for (sub, file) in [
+        ("json", "seed.json.jsonl"),
+        ("pretty", "seed.pretty.txt"),
+        ("fsaction", "seed.fsaction.txt"),
+    ] {
+        let (code, out, err) = run(&[sub, input.to_str().unwrap()]);
+        assert_eq!(code, 0, "{err}");
+        let path = golden.join(file);
+        if std::env::var_os("AUPARSE_BLESS").is_some() {
+            std::fs::create_dir_all(&golden).unwrap();
+            std::fs::write(&path, &out).unwrap();
+        }
+        let want = std::fs::read(&path)
+            .unwrap_or_else(|e| panic!("{}: {e} (bless first)", path.display()));
+        assert!(out == want, "{sub} differs from {}", path.display());
+    }
+}
