@@ -1,5 +1,6 @@
 //! Feed mode: push bytes in, get complete events back through a callback.
 
+use crate::assemble::{Assembler, Grouping};
 use crate::cursor::EventRef;
 use crate::error::{check, last_os_error, Result};
 use crate::global::{self, Guard};
@@ -9,6 +10,7 @@ use std::any::Any;
 use std::ffi::c_void;
 use std::panic::{self, AssertUnwindSafe};
 use std::ptr::{self, NonNull};
+use std::time::{Duration, Instant};
 
 /// The closure of the feed call in progress, type-erased for the trampoline.
 type DynCallback<'c> = &'c mut dyn FnMut(&mut EventRef<'_>);
@@ -89,6 +91,10 @@ unsafe extern "C" fn destroy_state(user_data: *mut c_void) {
 /// order. A reader of a live stream should call `age_events` on a timer; every
 /// reader must call `flush` at the end of input, or the last events are lost.
 ///
+/// With [`Grouping::Ausearch`] (see [`set_grouping`](Self::set_grouping)),
+/// a Rust stage groups the lines as `ausearch` does before libauparse sees
+/// them, and events come out by its rules and in its order instead.
+///
 /// # Panics in the closure
 /// A panic in the closure is caught before it reaches C, and re-raised from
 /// `feed`/`flush`/`age_events` once libauparse has returned. Events that
@@ -104,6 +110,46 @@ pub struct Feeder {
     /// it the same for any chunking. `flush` terminates a final partial line,
     /// which libauparse would otherwise never parse.
     partial: Vec<u8>,
+    /// Who groups records into events.
+    grouping: Grouping,
+    /// The Rust-side grouper ([`Grouping::Ausearch`]); empty otherwise.
+    assembler: Assembler,
+}
+
+/// What a feed-call operation works on, besides the C parser.
+struct Ctx<'a> {
+    au: *mut ffi::auparse_state_t,
+    state: *mut CallbackState,
+    grouping: Grouping,
+    eoe_timeout: u32,
+    assembler: &'a mut Assembler,
+}
+
+impl Ctx<'_> {
+    /// Takes one whole line (ending in `\n`) through the selected grouping.
+    fn line(&mut self, line: &[u8]) -> Result<()> {
+        match self.grouping {
+            Grouping::Libauparse => feed_line(self.au, self.state, line),
+            Grouping::Ausearch => {
+                if self.assembler.add_line(line, self.eoe_timeout) {
+                    self.release()?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Gives every event the Rust grouper releases to libauparse, one at a
+    /// time: its lines, then `auparse_flush_feed`, so that libauparse
+    /// delivers exactly that event (or what it makes of those lines) now.
+    fn release(&mut self) -> Result<()> {
+        while let Some(lines) = self.assembler.pop_ready() {
+            let r = feed_event(self.au, self.state, &lines);
+            self.assembler.recycle(lines);
+            r?;
+        }
+        Ok(())
+    }
 }
 
 // SAFETY: libauparse's parser state has no thread affinity; every access is
@@ -148,6 +194,8 @@ impl Feeder {
             state: unsafe { NonNull::new_unchecked(state) },
             eoe_timeout: global::configured_eoe_timeout(),
             partial: Vec::new(),
+            grouping: Grouping::Libauparse,
+            assembler: Assembler::default(),
         })
     }
 
@@ -165,6 +213,26 @@ impl Feeder {
     /// The end-of-event timeout this Feeder applies.
     pub fn eoe_timeout(&self) -> u32 {
         self.eoe_timeout
+    }
+
+    /// Chooses who groups records into events: libauparse's feed mode
+    /// ([`Grouping::Libauparse`], the default) or a Rust stage that groups
+    /// and orders them exactly as `ausearch` 3.0.9 does
+    /// ([`Grouping::Ausearch`]), then gives each complete event to
+    /// libauparse alone. The end-of-event timeout ([`set_eoe_timeout`](Self::set_eoe_timeout))
+    /// applies to both.
+    ///
+    /// Choose before feeding. Lines fed before a change stay with the stage
+    /// that took them; [`age_events`](Self::age_events) and
+    /// [`flush`](Self::flush) serve both, so nothing is lost, but the order
+    /// of events around the change is then neither stage's.
+    pub fn set_grouping(&mut self, grouping: Grouping) {
+        self.grouping = grouping;
+    }
+
+    /// The grouping this Feeder uses for new lines.
+    pub fn grouping(&self) -> Grouping {
+        self.grouping
     }
 
     /// Sets how interpreted values are escaped (`auparse_set_escape_mode`).
@@ -203,7 +271,7 @@ impl Feeder {
         F: FnMut(&mut EventRef<'_>),
     {
         let mut partial = std::mem::take(&mut self.partial);
-        let result = self.call(&mut f, |au, state| {
+        let result = self.call(&mut f, |ctx| {
             let mut rest = data;
             if !partial.is_empty() {
                 match memchr::memchr(b'\n', rest) {
@@ -215,14 +283,14 @@ impl Feeder {
                         partial.extend_from_slice(&rest[..=i]);
                         rest = &rest[i + 1..];
                         let line = std::mem::take(&mut partial);
-                        feed_line(au, state, &line)?;
+                        ctx.line(&line)?;
                         partial = line;
                         partial.clear();
                     }
                 }
             }
             while let Some(i) = memchr::memchr(b'\n', rest) {
-                feed_line(au, state, &rest[..=i])?;
+                ctx.line(&rest[..=i])?;
                 rest = &rest[i + 1..];
             }
             partial.extend_from_slice(rest);
@@ -236,15 +304,25 @@ impl Feeder {
     /// by the wall clock (`auparse_feed_age_events`), and calls `f` for each.
     /// Call it on a timer while reading a live stream.
     ///
+    /// With [`Grouping::Ausearch`], the Rust stage's events that started at
+    /// least the timeout ago are complete too; they are released in
+    /// `ausearch`'s order (one that is not complete yet still holds back
+    /// those with a later timestamp, until it is old enough in turn).
+    ///
     /// # Errors
     /// As [`feed`](Self::feed).
     pub fn age_events<F>(&mut self, mut f: F) -> Result<()>
     where
         F: FnMut(&mut EventRef<'_>),
     {
-        self.call(&mut f, |au, _state| {
+        self.call(&mut f, |ctx| {
+            if !ctx.assembler.is_empty() {
+                let timeout = Duration::from_secs(u64::from(ctx.eoe_timeout));
+                ctx.assembler.age(Instant::now(), timeout);
+                ctx.release()?;
+            }
             // SAFETY: live parser, lock held.
-            unsafe { ffi::auparse_feed_age_events(au) };
+            unsafe { ffi::auparse_feed_age_events(ctx.au) };
             Ok(())
         })
     }
@@ -252,6 +330,9 @@ impl Feeder {
     /// Ends the input: parses a final line that lacks its newline, completes
     /// every buffered event (`auparse_flush_feed`) and calls `f` for each.
     /// The Feeder can be fed again afterwards.
+    ///
+    /// With [`Grouping::Ausearch`], every event the Rust stage holds is
+    /// complete, and they come out in `ausearch`'s order.
     ///
     /// # Errors
     /// As [`feed`](Self::feed).
@@ -261,14 +342,18 @@ impl Feeder {
     {
         let mut last = std::mem::take(&mut self.partial);
         let mut fed = false;
-        let result = self.call(&mut f, |au, state| {
+        let result = self.call(&mut f, |ctx| {
+            fed = true;
             if !last.is_empty() {
                 last.push(b'\n');
-                fed = true;
-                feed_line(au, state, &last)?;
+                ctx.line(&last)?;
             }
+            ctx.assembler.complete_all();
+            ctx.release()?;
             // SAFETY: live parser, lock held.
-            check("auparse_flush_feed", unsafe { ffi::auparse_flush_feed(au) })
+            check("auparse_flush_feed", unsafe {
+                ffi::auparse_flush_feed(ctx.au)
+            })
         });
         if !fed {
             // The call was refused before reaching libauparse (Error::Nested):
@@ -278,17 +363,18 @@ impl Feeder {
         result
     }
 
-    /// True if libauparse holds data of events not yet complete (`auparse_feed_has_data`).
+    /// True if events are not complete yet: libauparse holds data of some
+    /// (`auparse_feed_has_data`), the Rust grouping stage holds some, or a
+    /// line is waiting for its newline.
     ///
     /// # Errors
     /// [`Error::Nested`](crate::Error::Nested) inside another libauparse call.
     pub fn has_pending(&mut self) -> Result<bool> {
         let _guard = global::lock()?;
         // SAFETY: live parser, lock held.
-        Ok(
-            !self.partial.is_empty()
-                || unsafe { ffi::auparse_feed_has_data(self.au.as_ptr()) } == 1,
-        )
+        Ok(!self.partial.is_empty()
+            || !self.assembler.is_empty()
+            || unsafe { ffi::auparse_feed_has_data(self.au.as_ptr()) } == 1)
     }
 
     /// Runs `op` under the lock with `f` installed as the callback, then
@@ -297,7 +383,7 @@ impl Feeder {
     fn call(
         &mut self,
         f: &mut dyn FnMut(&mut EventRef<'_>),
-        op: impl FnOnce(*mut ffi::auparse_state_t, *mut CallbackState) -> Result<()>,
+        op: impl FnOnce(&mut Ctx<'_>) -> Result<()>,
     ) -> Result<()> {
         let guard = global::lock()?;
         self.apply_settings(&guard);
@@ -308,7 +394,14 @@ impl Feeder {
         // not otherwise accessed during this call; `dynf` outlives the C calls
         // below, and the pointer is cleared before `dynf` goes out of scope.
         unsafe { (*state).callback = &mut dynf as *mut DynCallback<'_> as *mut c_void };
-        let result = op(au, state).and_then(|()| drain_ready(au, state));
+        let mut ctx = Ctx {
+            au,
+            state,
+            grouping: self.grouping,
+            eoe_timeout: self.eoe_timeout,
+            assembler: &mut self.assembler,
+        };
+        let result = op(&mut ctx).and_then(|()| drain_ready(au, state));
         // SAFETY: as above; no C call is running any more.
         let panic = unsafe {
             (*state).callback = ptr::null_mut();
@@ -332,6 +425,23 @@ fn feed_line(au: *mut ffi::auparse_state_t, state: *mut CallbackState, line: &[u
     // length and libauparse copies what it keeps.
     let rc = unsafe { ffi::auparse_feed(au, line.as_ptr().cast(), line.len()) };
     check("auparse_feed", rc)?;
+    drain_ready(au, state)
+}
+
+/// Feeds the lines of one event grouped by the Rust stage, all at once, and
+/// flushes, so libauparse delivers that event before returning and holds
+/// nothing afterwards.
+fn feed_event(
+    au: *mut ffi::auparse_state_t,
+    state: *mut CallbackState,
+    lines: &[u8],
+) -> Result<()> {
+    // SAFETY: live parser, lock held by the caller; `lines` is valid for its
+    // length and libauparse copies what it keeps.
+    let rc = unsafe { ffi::auparse_feed(au, lines.as_ptr().cast(), lines.len()) };
+    check("auparse_feed", rc)?;
+    // SAFETY: as above.
+    check("auparse_flush_feed", unsafe { ffi::auparse_flush_feed(au) })?;
     drain_ready(au, state)
 }
 

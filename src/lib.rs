@@ -55,6 +55,7 @@
 
 #![deny(unsafe_op_in_unsafe_fn)]
 
+mod assemble;
 pub mod bytes;
 mod cursor;
 mod error;
@@ -68,6 +69,7 @@ mod parser;
 mod read;
 mod types;
 
+pub use assemble::Grouping;
 pub use auparse_sys as ffi;
 pub use bytes::Bytes;
 pub use cursor::{EventRef, FieldRef, Fields, RecordRef, Records};
@@ -78,7 +80,7 @@ pub use fschange::{fs_changes, join_normalize, ChangeKind, FsChange, FsTracker};
 pub use global::{configured_eoe_timeout, in_libauparse};
 pub use normalize::{NormField, Normalized, Object, Outcome, Subject};
 pub use parser::Parser;
-pub use read::{read_events, read_events_escaped, ReadEvents};
+pub use read::{read_events, read_events_escaped, read_events_with, ReadEvents, ReadOptions};
 pub use types::{EscapeMode, FieldType, RecordType, Timestamp};
 
 /// The libauparse version this crate was built against (from pkg-config).

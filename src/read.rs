@@ -1,5 +1,6 @@
 //! One-call convenience: read any `impl Read` and iterate owned events.
 
+use crate::assemble::Grouping;
 use crate::error::Result;
 use crate::event::Event;
 use crate::feeder::Feeder;
@@ -40,8 +41,68 @@ pub fn read_events<R: Read>(reader: R) -> Result<ReadEvents<R>> {
 /// # Errors
 /// As [`read_events`].
 pub fn read_events_escaped<R: Read>(reader: R, mode: EscapeMode) -> Result<ReadEvents<R>> {
+    read_events_with(reader, ReadOptions::new().escape_mode(mode))
+}
+
+/// Options of [`read_events_with`]. The default is what [`read_events`] does.
+///
+/// ```
+/// use auparse::{EscapeMode, Grouping, ReadOptions};
+/// let opts = ReadOptions::new().escape_mode(EscapeMode::Tty).grouping(Grouping::Ausearch);
+/// assert_eq!(opts.grouping, Grouping::Ausearch);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct ReadOptions {
+    /// How interpretations are escaped ([`EscapeMode::Raw`] by default;
+    /// [`EscapeMode::Tty`] gives what `ausearch` prints).
+    pub escape_mode: EscapeMode,
+    /// Who groups records into events ([`Grouping::Libauparse`] by default;
+    /// [`Grouping::Ausearch`] gives `ausearch`'s events in its order).
+    pub grouping: Grouping,
+}
+
+impl ReadOptions {
+    /// The default options.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets [`escape_mode`](Self::escape_mode).
+    pub fn escape_mode(mut self, mode: EscapeMode) -> Self {
+        self.escape_mode = mode;
+        self
+    }
+
+    /// Sets [`grouping`](Self::grouping).
+    pub fn grouping(mut self, grouping: Grouping) -> Self {
+        self.grouping = grouping;
+        self
+    }
+}
+
+/// Like [`read_events`], with the given options.
+///
+/// ```
+/// use auparse::{Grouping, ReadOptions};
+/// // A kernel ANOM_ABEND record, then an older event: ausearch's order.
+/// let log: &[u8] = b"type=ANOM_ABEND msg=audit(1700000100.000:7): auid=0 uid=0 gid=0 ses=1 pid=5 comm=\"x\" exe=\"/x\" sig=11 res=1
+/// type=DAEMON_START msg=audit(1700000099.000:6): op=start ver=3.0.9 res=success
+/// ";
+/// let opts = ReadOptions::new().grouping(Grouping::Ausearch);
+/// let serials: Vec<u64> = auparse::read_events_with(log, opts)?
+///     .map(|ev| ev.map(|ev| ev.serial))
+///     .collect::<Result<_, _>>()?;
+/// assert_eq!(serials, [6, 7]);
+/// # Ok::<(), auparse::Error>(())
+/// ```
+///
+/// # Errors
+/// As [`read_events`].
+pub fn read_events_with<R: Read>(reader: R, options: ReadOptions) -> Result<ReadEvents<R>> {
     let mut feeder = Feeder::new()?;
-    feeder.set_escape_mode(mode)?;
+    feeder.set_escape_mode(options.escape_mode)?;
+    feeder.set_grouping(options.grouping);
     Ok(ReadEvents {
         reader,
         feeder,

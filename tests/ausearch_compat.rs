@@ -4,7 +4,8 @@
 //!
 //! Each comparison runs in a child process of this test binary with `TZ`
 //! set (UTC and Europe/Berlin), and ausearch runs with the same `TZ` and
-//! `LC_ALL=C.UTF-8`. Skips with a printed reason where ausearch or the
+//! `LC_ALL=C.UTF-8`. Our side reads with `Grouping::Ausearch`, so events are
+//! grouped and ordered as ausearch does it. Skips with a printed reason where ausearch or the
 //! corpus is absent.
 
 use auparse::format::csv::{CsvOptions, CsvWriter};
@@ -39,27 +40,6 @@ impl Format {
         }
     }
 }
-
-/// Files whose events ausearch prints in another order than libauparse's
-/// feed mode delivers them. Every line is still byte-identical; only the
-/// order differs, and these files are compared as sorted lines.
-///
-/// Why: ausearch does not use libauparse to group records into events. Its
-/// own grouper (ausearch-lol.c) keys records by time, serial and node, and
-/// releases an event when an EOE record arrives, when the record type is one
-/// that stands alone, or when a record arrives that is more than the
-/// end-of-event timeout later; ready events are then printed in the order of
-/// the slots of its table. Only then is each event fed, alone, to a fresh
-/// libauparse parser for formatting. libauparse's feed mode, which
-/// `read_events` uses, completes events by its own rules, so logs with
-/// interleaved events or out-of-order timestamps come out in another order.
-const ORDER_DIFFERS: &[&str] = &[
-    "go-libaudit/aucoalesce/testdata/rhel-7-linux-3.10.0.log",
-    "go-libaudit/aucoalesce/testdata/ubuntu-16.10-linux-4.8.0.log",
-    "go-libaudit/aucoalesce/testdata/ubuntu-17.04-linux-4.10.0.log",
-    "go-libaudit/auparse/testdata/audit-rhel7.log",
-    "seed/input/corpus.log",
-];
 
 /// Events ausearch never prints: those with an AppArmor AVC record
 /// (`type=AVC ... apparmor="DENIED" ...`). ausearch parses every record for
@@ -160,7 +140,13 @@ fn ours(data: &[u8], format: Format, dropped: &mut usize) -> Vec<u8> {
         _ => CsvOptions::default(),
     });
     let mut first = true;
-    for ev in auparse::read_events_escaped(data, auparse::EscapeMode::Tty).unwrap() {
+    // ausearch groups records with its own grouper (ausearch-lol.c), not
+    // libauparse's feed mode, and prints events in its order:
+    // Grouping::Ausearch does the same.
+    let opts = auparse::ReadOptions::new()
+        .escape_mode(auparse::EscapeMode::Tty)
+        .grouping(auparse::Grouping::Ausearch);
+    for ev in auparse::read_events_with(data, opts).unwrap() {
         let ev = ev.unwrap();
         if ausearch_drops(&ev) {
             *dropped += 1;
@@ -178,12 +164,6 @@ fn ours(data: &[u8], format: Format, dropped: &mut usize) -> Vec<u8> {
         first = false;
     }
     out
-}
-
-fn sorted_lines(b: &[u8]) -> Vec<&[u8]> {
-    let mut v: Vec<&[u8]> = b.split(|&c| c == b'\n').collect();
-    v.sort();
-    v
 }
 
 fn theirs(file: &Path, format: Format, tz: &str) -> Vec<u8> {
@@ -204,14 +184,13 @@ fn compare_all(tz: &str) {
     std::fs::create_dir_all(&tmp).unwrap();
     let mut files = corpus_inputs();
     files.extend(fixture_inputs());
-    let (mut same, mut reordered, mut lines, mut dropped) = (0usize, 0usize, 0usize, 0usize);
+    let (mut same, mut lines, mut dropped) = (0usize, 0usize, 0usize);
     let mut failures = Vec::new();
     for (i, path) in files.iter().enumerate() {
         let data = input_bytes(path);
         let fed = tmp.join(format!("{i}.log"));
         std::fs::write(&fed, &data).unwrap();
         let name = path.to_string_lossy();
-        let order_differs = ORDER_DIFFERS.iter().any(|s| name.ends_with(s));
         for format in [Format::Text, Format::Csv, Format::CsvAll] {
             let want = theirs(&fed, format, tz);
             let mut d = 0;
@@ -221,16 +200,7 @@ fn compare_all(tz: &str) {
             }
             lines += got.iter().filter(|&&c| c == b'\n').count();
             if want == got {
-                if order_differs {
-                    failures.push(format!(
-                        "{name} {format:?}: listed in ORDER_DIFFERS but now identical: unlist it"
-                    ));
-                }
                 same += 1;
-                continue;
-            }
-            if order_differs && sorted_lines(&want) == sorted_lines(&got) {
-                reordered += 1;
                 continue;
             }
             let w = String::from_utf8_lossy(&want);
@@ -248,8 +218,7 @@ fn compare_all(tz: &str) {
     }
     let _ = std::fs::remove_dir_all(&tmp);
     eprintln!(
-        "ausearch_compat TZ={tz}: {} files x 3 formats: {same} outputs byte-identical, \
-         {reordered} identical lines in another order (ORDER_DIFFERS), {} differ; \
+        "ausearch_compat TZ={tz}: {} files x 3 formats: {same} outputs byte-identical, {} differ; \
          {lines} lines written; {dropped} events skipped that ausearch drops (AppArmor AVC)",
         files.len(),
         failures.len()

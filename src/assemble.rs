@@ -1,0 +1,484 @@
+//! Grouping records into events in Rust, the way `ausearch` does it.
+//!
+//! libauparse's feed mode groups records into events by its own rules
+//! (see [`Feeder`](crate::Feeder)). `ausearch` (audit 3.0.9) does not use
+//! them: its "list of lists" (`src/ausearch-lol.c`) groups lines itself and
+//! gives each complete event, alone, to libauparse. [`Grouping::Ausearch`]
+//! selects the same grouper here. Its rules, checked against the real
+//! `ausearch` 3.0.9:
+//!
+//! - **Key.** Each line is read only as far as its key: an optional first
+//!   word starting with `n` (`node=NAME`; the name is what follows its first
+//!   five bytes), the type word (`type=NAME`), and the timestamp inside the
+//!   `msg=audit(SEC.MILLI:SERIAL)` word. Only the first 80 bytes are looked at
+//!   (340 when the line starts with `n`), up to a NUL byte. Words are split
+//!   at spaces. A line is skipped (as `ausearch` skips it) when it has no such
+//!   words, when the `msg` word is 18 bytes or shorter or has no `(`, when a
+//!   number overflows, or when the milliseconds exceed 999. Numbers are read
+//!   like C's `strtoul`: leading white space and a sign are accepted, and no
+//!   digits read as 0.
+//! - **Events.** A line whose key (seconds, milliseconds, serial and node)
+//!   equals that of an event still being built joins it; otherwise it starts
+//!   a new event, except a standalone `EOE`, which is dropped.
+//! - **Completion** is checked only when a new event starts: every event
+//!   being built whose seconds plus the end-of-event timeout are at most the
+//!   new event's seconds is complete, and the new event is complete at once
+//!   if its (first) record type is a single-record type: below 1300
+//!   (including names libaudit does not know), `PROCTITLE`, `KERNEL`,
+//!   `MAC_UNLBL_ALLOW`..`MAC_CALIPSO_DEL`, or 2100 and above. Kernel `ANOM_*`
+//!   records (1700-1799) are *not* single-record types for `ausearch` 3.0.9
+//!   either: they wait for the timeout like every other event, but here that
+//!   costs nothing (no rescans).
+//! - **Order.** After each line, events are released while the event with
+//!   the lowest (seconds, milliseconds, serial) among all those held, complete
+//!   or not, is complete; among equal timestamps the one in the lowest slot
+//!   of `ausearch`'s table goes first (a freed slot is reused, lowest first).
+//!   At the end of input every event is complete and all come out in that
+//!   order.
+//!
+//! Type names are mapped to numbers by libaudit's own
+//! `audit_name_to_msg_type`, looked up at run time in the libaudit that
+//! libauparse is linked to.
+//!
+//! Deliberate differences from `ausearch`: lines are whole lines of any
+//! length (`ausearch` reads at most 8,969 bytes at a time and treats the rest
+//! of a longer line as further lines), and a line keeps the bytes after a NUL
+//! (libauparse stops reading a record at its NUL anyway).
+
+use std::cmp::Reverse;
+use std::collections::{BTreeSet, BinaryHeap, HashMap};
+use std::ffi::{c_char, c_int, CString};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// Which stage groups records into events in a [`Feeder`](crate::Feeder)
+/// (see [`Feeder::set_grouping`](crate::Feeder::set_grouping)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Grouping {
+    /// libauparse's feed mode groups the records (the default): events come
+    /// out as soon as libauparse sees their end, in timestamp order.
+    #[default]
+    Libauparse,
+    /// A Rust stage groups the lines exactly as `ausearch` 3.0.9 does, and
+    /// releases complete events in `ausearch`'s order; each is then given
+    /// to libauparse alone and flushed. `format::text`/`csv` output is then
+    /// byte-identical to `ausearch --format text/csv`, including the order
+    /// of events, and logs with kernel `ANOM_*` records or out-of-order
+    /// timestamps do not slow libauparse down. Multi-record events come out
+    /// once a record at least the end-of-event timeout newer (log time)
+    /// arrives, at [`Feeder::age_events`](crate::Feeder::age_events), or at
+    /// [`Feeder::flush`](crate::Feeder::flush).
+    Ausearch,
+}
+
+const AUDIT_FIRST_EVENT: i32 = 1300;
+const AUDIT_EOE: i32 = 1320;
+const AUDIT_PROCTITLE: i32 = 1327;
+const AUDIT_MAC_UNLBL_ALLOW: i32 = 1406;
+const AUDIT_MAC_CALIPSO_DEL: i32 = 1419;
+const AUDIT_KERNEL: i32 = 2000;
+const AUDIT_FIRST_ANOM_MSG: i32 = 2100;
+
+/// `ausearch` 3.0.9's test for an event that is complete with its first record.
+fn is_single_record_type(t: i32) -> bool {
+    t == AUDIT_PROCTITLE
+        || !(AUDIT_FIRST_EVENT..AUDIT_FIRST_ANOM_MSG).contains(&t)
+        || t == AUDIT_KERNEL
+        || (AUDIT_MAC_UNLBL_ALLOW..=AUDIT_MAC_CALIPSO_DEL).contains(&t)
+}
+
+type NameToType = unsafe extern "C" fn(*const c_char) -> c_int;
+
+/// libaudit's `audit_name_to_msg_type`, found in the process (libauparse
+/// depends on libaudit, so it is loaded whenever this crate is).
+fn name_to_type_fn() -> Option<NameToType> {
+    static F: OnceLock<Option<NameToType>> = OnceLock::new();
+    *F.get_or_init(|| {
+        // SAFETY: dlsym with RTLD_DEFAULT searches the objects already loaded
+        // and takes a NUL-terminated name; it has no other precondition.
+        let p = unsafe { libc::dlsym(libc::RTLD_DEFAULT, c"audit_name_to_msg_type".as_ptr()) };
+        if p.is_null() {
+            None
+        } else {
+            // SAFETY: the symbol is libaudit's
+            // `int audit_name_to_msg_type(const char *)`, whose C signature
+            // is exactly NameToType.
+            Some(unsafe { std::mem::transmute::<*mut libc::c_void, NameToType>(p) })
+        }
+    })
+}
+
+/// The record type number libaudit gives `name` (-1 when unknown, like
+/// libaudit). Without libaudit, every name counts as a multi-record type
+/// (events then wait for the timeout; only their order can differ).
+fn name_to_type(name: &[u8]) -> i32 {
+    let Some(f) = name_to_type_fn() else {
+        return AUDIT_FIRST_EVENT;
+    };
+    let Ok(c) = CString::new(name) else {
+        return -1;
+    };
+    // SAFETY: `c` is a valid NUL-terminated string that outlives the call;
+    // audit_name_to_msg_type only reads it and uses no shared mutable state.
+    unsafe { f(c.as_ptr()) }
+}
+
+/// C's `strtoul(s, NULL, 10)` on bytes: the value and whether it overflowed.
+fn strtoul(s: &[u8]) -> (u64, bool) {
+    let mut i = 0;
+    while i < s.len() && matches!(s[i], b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r') {
+        i += 1;
+    }
+    let mut neg = false;
+    if i < s.len() && (s[i] == b'+' || s[i] == b'-') {
+        neg = s[i] == b'-';
+        i += 1;
+    }
+    let mut v: u64 = 0;
+    let mut overflow = false;
+    while i < s.len() && s[i].is_ascii_digit() {
+        match v
+            .checked_mul(10)
+            .and_then(|x| x.checked_add(u64::from(s[i] - b'0')))
+        {
+            Some(x) => v = x,
+            None => overflow = true,
+        }
+        i += 1;
+    }
+    if overflow {
+        (u64::MAX, true)
+    } else if neg {
+        (v.wrapping_neg(), false)
+    } else {
+        (v, false)
+    }
+}
+
+/// The identity of an event in `ausearch`'s grouper.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct Key {
+    sec: i64,
+    milli: u32,
+    serial: u64,
+    node: Option<Box<[u8]>>,
+}
+
+/// The words of a line `ausearch` looks at: node (if any), type name, and
+/// the timestamp bytes.
+struct Parsed<'a> {
+    node: Option<&'a [u8]>,
+    type_name: &'a [u8],
+    key: (i64, u32, u64),
+}
+
+/// Splits at spaces like libaudit's `audit_strsplit`.
+fn next_word<'a>(rest: &mut &'a [u8]) -> Option<&'a [u8]> {
+    let s = *rest;
+    let start = s.iter().position(|&c| c != b' ')?;
+    let s = &s[start..];
+    match memchr::memchr(b' ', s) {
+        Some(end) => {
+            *rest = &s[end + 1..];
+            Some(&s[..end])
+        }
+        None => {
+            *rest = &[];
+            Some(s)
+        }
+    }
+}
+
+/// Reads a line's key as `ausearch` 3.0.9 does (`extract_timestamp` and
+/// `str2event`), or `None` for a line it skips.
+fn parse_line(line: &[u8], timeout: i64) -> Option<Parsed<'_>> {
+    let limit = if line.first() == Some(&b'n') { 340 } else { 80 };
+    let mut head = &line[..line.len().min(limit)];
+    if let Some(nul) = memchr::memchr(0, head) {
+        head = &head[..nul];
+    }
+    let mut rest = head;
+    let mut word = next_word(&mut rest)?;
+    let mut node = None;
+    if word[0] == b'n' {
+        node = Some(word.get(5..).unwrap_or(&[]));
+        word = next_word(&mut rest)?;
+    }
+    let type_name = word.get(5..).unwrap_or(&[]);
+    let msg = next_word(&mut rest)?;
+    if msg.len() <= 18 {
+        return None;
+    }
+    let open = if msg[9] == b'(' {
+        9
+    } else {
+        memchr::memchr(b'(', msg)?
+    };
+    let mut ts = &msg[open + 1..];
+    if let Some(close) = memchr::memchr(b')', ts) {
+        ts = &ts[..close];
+    }
+    let (sec, over) = strtoul(ts);
+    let sec = sec as i64;
+    if over || i128::from(sec) > i128::from(i64::MAX) - i128::from(timeout) - 1 {
+        return None;
+    }
+    let mut s = ts;
+    let mut milli = 0u32;
+    if let Some(dot) = memchr::memchr(b'.', s) {
+        let (m, over) = strtoul(&s[dot + 1..]);
+        milli = m as u32;
+        if over || milli > 999 {
+            return None;
+        }
+        s = &s[dot..];
+    }
+    let mut serial = 0;
+    if let Some(colon) = memchr::memchr(b':', s) {
+        let (v, over) = strtoul(&s[colon + 1..]);
+        if over {
+            return None;
+        }
+        serial = v;
+    }
+    Some(Parsed {
+        node,
+        type_name,
+        key: (sec, milli, serial),
+    })
+}
+
+/// One event held by the grouper: a slot of `ausearch`'s table.
+struct Pending {
+    key: Key,
+    complete: bool,
+    /// Its lines, each ending in `\n`, in arrival order.
+    lines: Vec<u8>,
+    /// When it started, by the wall clock (for [`Assembler::age`]).
+    born: Instant,
+}
+
+/// The grouper behind [`Grouping::Ausearch`]: lines in, complete events
+/// (their lines) out, in `ausearch`'s order.
+#[derive(Default)]
+pub(crate) struct Assembler {
+    /// `ausearch`'s table; `None` is an empty slot.
+    slots: Vec<Option<Pending>>,
+    /// Empty slots, lowest first (the table never shrinks, as in `ausearch`).
+    free: BinaryHeap<Reverse<usize>>,
+    /// Events still being built, by key.
+    building: HashMap<Key, usize>,
+    /// Events still being built, by seconds (for the timeout).
+    by_sec: BTreeSet<(i64, usize)>,
+    /// Every held event in release order.
+    order: BTreeSet<(i64, u32, u64, usize)>,
+    /// Record type numbers by name.
+    types: HashMap<Box<[u8]>, i32>,
+    /// Buffers of released events, for reuse.
+    spare: Vec<Vec<u8>>,
+}
+
+impl Assembler {
+    /// True if no event is held.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.order.is_empty()
+    }
+
+    fn type_of(&mut self, name: &[u8]) -> i32 {
+        if let Some(&t) = self.types.get(name) {
+            return t;
+        }
+        let t = name_to_type(name);
+        self.types.insert(name.into(), t);
+        t
+    }
+
+    /// Adds one line (ending in `\n`); `timeout` is the end-of-event timeout
+    /// in seconds. Returns false if the line was skipped or dropped. Call
+    /// [`pop_ready`](Self::pop_ready) until it returns `None` afterwards.
+    pub(crate) fn add_line(&mut self, line: &[u8], timeout: u32) -> bool {
+        let timeout = i64::from(timeout);
+        let Some(p) = parse_line(line, timeout) else {
+            return false;
+        };
+        let (sec, milli, serial) = p.key;
+        let key = Key {
+            sec,
+            milli,
+            serial,
+            node: p.node.map(Box::from),
+        };
+        if let Some(&slot) = self.building.get(&key) {
+            let ev = self.slots[slot].as_mut().expect("building slot is held");
+            ev.lines.extend_from_slice(line);
+            return true;
+        }
+        let rtype = self.type_of(p.type_name);
+        if rtype == AUDIT_EOE {
+            // A standalone EOE: its event was complete already.
+            return false;
+        }
+        let mut lines = self.spare.pop().unwrap_or_default();
+        lines.extend_from_slice(line);
+        let slot = match self.free.pop() {
+            Some(Reverse(i)) => i,
+            None => {
+                self.slots.push(None);
+                self.slots.len() - 1
+            }
+        };
+        self.slots[slot] = Some(Pending {
+            key: key.clone(),
+            complete: false,
+            lines,
+            born: Instant::now(),
+        });
+        self.building.insert(key, slot);
+        self.by_sec.insert((sec, slot));
+        self.order.insert((sec, milli, serial, slot));
+        // Completion by time: every event being built that is old enough.
+        while let Some(&(s, i)) = self.by_sec.first() {
+            if i128::from(s) + i128::from(timeout) > i128::from(sec) {
+                break;
+            }
+            self.complete(i);
+        }
+        if is_single_record_type(rtype) {
+            self.complete(slot);
+        }
+        true
+    }
+
+    fn complete(&mut self, slot: usize) {
+        let ev = self.slots[slot].as_mut().expect("completed slot is held");
+        if ev.complete {
+            return;
+        }
+        ev.complete = true;
+        self.building.remove(&ev.key);
+        self.by_sec.remove(&(ev.key.sec, slot));
+    }
+
+    /// Marks every event complete (end of input).
+    pub(crate) fn complete_all(&mut self) {
+        let slots: Vec<usize> = self.building.values().copied().collect();
+        for slot in slots {
+            self.complete(slot);
+        }
+    }
+
+    /// Marks complete the events that started at least `timeout` ago by the
+    /// wall clock.
+    pub(crate) fn age(&mut self, now: Instant, timeout: Duration) {
+        let old: Vec<usize> = self
+            .building
+            .values()
+            .copied()
+            .filter(|&i| {
+                let ev = self.slots[i].as_ref().expect("building slot is held");
+                now.saturating_duration_since(ev.born) >= timeout
+            })
+            .collect();
+        for slot in old {
+            self.complete(slot);
+        }
+    }
+
+    /// The lines of the next event to release, if the lowest held event is
+    /// complete. Give the buffer back with [`recycle`](Self::recycle).
+    pub(crate) fn pop_ready(&mut self) -> Option<Vec<u8>> {
+        let &(sec, milli, serial, slot) = self.order.first()?;
+        if !self.slots[slot].as_ref().is_some_and(|ev| ev.complete) {
+            return None;
+        }
+        self.order.remove(&(sec, milli, serial, slot));
+        let ev = self.slots[slot].take().expect("ordered slot is held");
+        self.free.push(Reverse(slot));
+        Some(ev.lines)
+    }
+
+    /// Keeps a released event's buffer for a later event.
+    pub(crate) fn recycle(&mut self, mut buf: Vec<u8>) {
+        if self.spare.len() < 64 && buf.capacity() <= 64 * 1024 {
+            buf.clear();
+            self.spare.push(buf);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strtoul_like_c() {
+        assert_eq!(strtoul(b"123abc"), (123, false));
+        assert_eq!(strtoul(b"  +7"), (7, false));
+        assert_eq!(strtoul(b"-5"), (5u64.wrapping_neg(), false));
+        assert_eq!(strtoul(b"x"), (0, false));
+        assert!(strtoul(b"99999999999999999999999").1);
+    }
+
+    #[test]
+    fn keys_as_ausearch_reads_them() {
+        let p = parse_line(
+            b"node=h1 type=SYSCALL msg=audit(1700000000.123:45): a=b\n",
+            2,
+        )
+        .unwrap();
+        assert_eq!(p.node, Some(&b"h1"[..]));
+        assert_eq!(p.type_name, b"SYSCALL");
+        assert_eq!(p.key, (1_700_000_000, 123, 45));
+        // msg word of 18 bytes or less, milli above 999, overflow: skipped.
+        assert!(parse_line(b"type=X msg=audit(1.00:3): a\n", 2).is_none());
+        assert!(parse_line(b"type=X msg=audit(10.00:3): a\n", 2).is_some());
+        assert!(parse_line(b"type=X msg=audit(100.1234:5): a\n", 2).is_none());
+        assert!(parse_line(b"type=X msg=audit(99999999999999999999999.000:5): a\n", 2).is_none());
+        assert!(parse_line(b"garbage\n", 2).is_none());
+        assert!(parse_line(b"\n", 2).is_none());
+        assert!(parse_line(b"\0type=X msg=audit(100.000:5): a\n", 2).is_none());
+    }
+
+    #[test]
+    fn types_from_libaudit() {
+        // Loading the crate's library makes libaudit available.
+        let _ = crate::Feeder::new().unwrap();
+        assert_eq!(name_to_type(b"SYSCALL"), 1300);
+        assert_eq!(name_to_type(b"ANOM_ABEND"), 1701);
+        assert_eq!(name_to_type(b"UNKNOWN[1999]"), 1999);
+        assert_eq!(name_to_type(b"NO_SUCH"), -1);
+        assert!(!is_single_record_type(1701));
+        assert!(is_single_record_type(-1));
+    }
+
+    fn released(a: &mut Assembler) -> Vec<u64> {
+        let mut out = Vec::new();
+        while let Some(buf) = a.pop_ready() {
+            let p = parse_line(&buf, 2).unwrap();
+            out.push(p.key.2);
+        }
+        out
+    }
+
+    #[test]
+    fn ausearch_order() {
+        let _ = crate::Feeder::new().unwrap();
+        let mut a = Assembler::default();
+        let mut out = Vec::new();
+        // ANOM_ABEND at 100 waits; a single-record event at 100.5 is held
+        // behind it; one at 99 goes first.
+        for l in [
+            &b"type=ANOM_ABEND msg=audit(100.000:1): a=b\n"[..],
+            b"type=DAEMON_START msg=audit(100.500:2): a=b\n",
+            b"type=DAEMON_START msg=audit(99.000:3): a=b\n",
+        ] {
+            a.add_line(l, 2);
+            out.extend(released(&mut a));
+        }
+        assert_eq!(out, [3]);
+        a.complete_all();
+        out.extend(released(&mut a));
+        assert_eq!(out, [3, 1, 2]);
+        assert!(a.is_empty());
+    }
+}
