@@ -56,7 +56,8 @@ fn same_events_in_any_chunking_and_as_the_c_loop() {
     for path in &inputs {
         let data = std::fs::read(path).unwrap();
         let whole = common::events_in_chunks(&data, 0);
-        for chunk in [1, 37, 4096] {
+        let chunks: &[usize] = if common::quick() { &[4096] } else { &[1, 37, 4096] };
+        for &chunk in chunks {
             let got = common::events_in_chunks(&data, chunk);
             assert_eq!(
                 got,

@@ -54,6 +54,12 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
+/// True under `AUPARSE_QUICK` (set by .ci/valgrind): heavy tests use smaller
+/// workloads, since valgrind runs them ~50x slower.
+pub fn quick() -> bool {
+    std::env::var_os("AUPARSE_QUICK").is_some()
+}
+
 /// Feeds `data` in chunks of `chunk` bytes (0 = all at once), flushes, and
 /// returns the owned events.
 pub fn events_in_chunks(data: &[u8], chunk: usize) -> Vec<auparse::Event> {
