@@ -10,7 +10,7 @@ use auparse::format::csv::{CsvOptions, CsvWriter};
 use auparse::format::json::{self, JsonOptions};
 use auparse::format::pretty::{self, PrettyOptions};
 use auparse::format::text::{self, TextOptions};
-use auparse::{EscapeMode, Event, Feeder, FsChange, FsTracker};
+use auparse::{EscapeMode, Event, Feeder, FsChange, FsTracker, Grouping};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::collections::VecDeque;
 use std::ffi::OsString;
@@ -90,6 +90,21 @@ pub struct CommonArgs {
     /// End-of-event timeout in seconds of log time (default: auditd.conf's, or 2).
     #[arg(long, value_name = "SECS")]
     pub eoe_timeout: Option<u32>,
+    /// Who groups records into events: libauparse's feed mode, or a Rust
+    /// grouper that does what ausearch does (its event order; fast on logs
+    /// with kernel ANOM_* records or out-of-order timestamps). Default:
+    /// ausearch for text and csv, libauparse otherwise.
+    #[arg(long, value_enum, value_name = "WHO")]
+    pub grouping: Option<GroupingArg>,
+}
+
+/// `--grouping`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum GroupingArg {
+    /// libauparse's feed mode (the order the original tool printed).
+    Libauparse,
+    /// ausearch's grouper, re-implemented in Rust.
+    Ausearch,
 }
 
 /// Options of `auparse json`.
@@ -251,6 +266,13 @@ fn run_format(common: &CommonArgs, format: Format, escape: EscapeMode) -> CmdRes
     feeder
         .set_escape_mode(escape)
         .map_err(|e| Fatal(e.to_string()))?;
+    let ausearch_like = matches!(format, Format::Text | Format::Csv(..));
+    feeder.set_grouping(match common.grouping {
+        Some(GroupingArg::Ausearch) => Grouping::Ausearch,
+        Some(GroupingArg::Libauparse) => Grouping::Libauparse,
+        None if ausearch_like => Grouping::Ausearch,
+        None => Grouping::Libauparse,
+    });
     if let Some(t) = common.eoe_timeout {
         feeder.set_eoe_timeout(t);
     }
