@@ -48,6 +48,7 @@
 use std::cmp::Reverse;
 use std::collections::{BTreeSet, BinaryHeap, HashMap};
 use std::ffi::{c_char, c_int, CString};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -154,6 +155,41 @@ fn strtoul(s: &[u8]) -> (u64, bool) {
         (v, false)
     }
 }
+
+/// A small, fast hasher for the grouper's keys (FxHash's mixing step); the
+/// keys come from the log, but a collision only costs time.
+#[derive(Default, Clone, Copy)]
+struct FxHasher(u64);
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut b = [0u8; 8];
+            b[..chunk.len()].copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(b));
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = (self.0.rotate_left(5) ^ v).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    fn write_u32(&mut self, v: u32) {
+        self.write_u64(u64::from(v));
+    }
+    fn write_i64(&mut self, v: i64) {
+        self.write_u64(v as u64);
+    }
+    fn write_usize(&mut self, v: usize) {
+        self.write_u64(v as u64);
+    }
+    fn write_u8(&mut self, v: u8) {
+        self.write_u64(u64::from(v));
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
 
 /// The identity of an event in `ausearch`'s grouper.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -267,13 +303,16 @@ pub(crate) struct Assembler {
     /// Empty slots, lowest first (the table never shrinks, as in `ausearch`).
     free: BinaryHeap<Reverse<usize>>,
     /// Events still being built, by key.
-    building: HashMap<Key, usize>,
+    building: FxMap<Key, usize>,
+    /// The event the last line joined or started, while it is being built:
+    /// most records follow the one before them.
+    last: Option<usize>,
     /// Events still being built, by seconds (for the timeout).
     by_sec: BTreeSet<(i64, usize)>,
     /// Every held event in release order.
     order: BTreeSet<(i64, u32, u64, usize)>,
     /// Record type numbers by name.
-    types: HashMap<Box<[u8]>, i32>,
+    types: FxMap<Box<[u8]>, i32>,
     /// Buffers of released events, for reuse.
     spare: Vec<Vec<u8>>,
 }
@@ -302,6 +341,18 @@ impl Assembler {
             return false;
         };
         let (sec, milli, serial) = p.key;
+        if let Some(slot) = self.last {
+            let ev = self.slots[slot].as_mut().expect("last slot is held");
+            if !ev.complete
+                && ev.key.sec == sec
+                && ev.key.milli == milli
+                && ev.key.serial == serial
+                && ev.key.node.as_deref() == p.node
+            {
+                ev.lines.extend_from_slice(line);
+                return true;
+            }
+        }
         let key = Key {
             sec,
             milli,
@@ -311,6 +362,7 @@ impl Assembler {
         if let Some(&slot) = self.building.get(&key) {
             let ev = self.slots[slot].as_mut().expect("building slot is held");
             ev.lines.extend_from_slice(line);
+            self.last = Some(slot);
             return true;
         }
         let rtype = self.type_of(p.type_name);
@@ -336,6 +388,7 @@ impl Assembler {
         self.building.insert(key, slot);
         self.by_sec.insert((sec, slot));
         self.order.insert((sec, milli, serial, slot));
+        self.last = Some(slot);
         // Completion by time: every event being built that is old enough.
         while let Some(&(s, i)) = self.by_sec.first() {
             if i128::from(s) + i128::from(timeout) > i128::from(sec) {
@@ -355,6 +408,9 @@ impl Assembler {
             return;
         }
         ev.complete = true;
+        if self.last == Some(slot) {
+            self.last = None;
+        }
         self.building.remove(&ev.key);
         self.by_sec.remove(&(ev.key.sec, slot));
     }

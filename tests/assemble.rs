@@ -288,7 +288,14 @@ fn throughput() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(200_000);
     let ns = n.to_string();
+    // AUPARSE_BENCH_LOG=anom|clean and AUPARSE_BENCH_GROUPING=Libauparse|Ausearch
+    // narrow the run (for profiling).
+    let only_log = std::env::var("AUPARSE_BENCH_LOG").ok();
+    let only_grouping = std::env::var("AUPARSE_BENCH_GROUPING").ok();
     for (name, extra) in [("anom", &[][..]), ("clean", &["--no-anom"][..])] {
+        if only_log.as_deref().is_some_and(|l| l != name) {
+            continue;
+        }
         let mut args = vec!["--events", ns.as_str()];
         args.extend_from_slice(extra);
         let Some(data) = generated(name, &args) else {
@@ -296,6 +303,12 @@ fn throughput() {
         };
         let mut rates = Vec::new();
         for grouping in [Grouping::Libauparse, Grouping::Ausearch] {
+            if only_grouping
+                .as_deref()
+                .is_some_and(|g| g != format!("{grouping:?}"))
+            {
+                continue;
+            }
             let mut best = f64::MAX;
             let mut count = 0u64;
             for _ in 0..3 {
