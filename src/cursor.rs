@@ -225,6 +225,21 @@ impl<'r> RecordRef<'r> {
         unsafe { cbytes(ffi::auparse_get_record_text(self.raw())) }.unwrap_or_default()
     }
 
+    /// The record's own interpretations (`auparse_get_record_interpretations`):
+    /// the `NAME="value"` list an ENRICHED log appends after 0x1d, without
+    /// it. `None` for records that carry none.
+    pub fn interpretations(&self) -> Option<&'r [u8]> {
+        // SAFETY: owned by the current record, valid while the event lives ('r).
+        unsafe { cbytes(ffi::auparse_get_record_interpretations(self.raw())) }
+            .filter(|s| !s.is_empty())
+    }
+
+    /// True for an ENRICHED record: it names its own users and groups, so
+    /// their interpretation does not come from the local database.
+    pub fn is_enriched(&self) -> bool {
+        self.interpretations().is_some()
+    }
+
     /// Line number of the record in its source (`auparse_get_line_number`).
     pub fn line_number(&self) -> u32 {
         // SAFETY: live parser on a current record, lock held (type invariant).

@@ -29,7 +29,8 @@ pub struct Event {
     /// The normalized view computed with attributes (`NORM_OPT_ALL`), as
     /// `ausearch --format csv --extra-labels` uses it: it fills the subject and
     /// object labels, and libauparse may pick other fields in this mode (a
-    /// lone AVC record gets `tcontext` as its object). Not serialized.
+    /// lone AVC record gets `tcontext` as its object). Filled only when
+    /// asked for ([`EventOptions::normalize_attrs`]). Not serialized.
     #[serde(skip)]
     pub normalized_all: Option<Normalized>,
     /// The EXECVE argument list, joined from `aN`, `aN_len` and `aN[i]` chunks
@@ -166,6 +167,13 @@ impl EventRef<'_> {
     /// interpreted, type), keys, EXECVE and PROCTITLE argument lists, and the
     /// normalized view. Moves the record/field cursor.
     pub fn to_event(&mut self) -> Event {
+        self.to_event_with(EventOptions::default())
+    }
+
+    /// [`to_event`](Self::to_event) with options: what to compute beyond
+    /// the records.
+    pub fn to_event_with(&mut self, opts: EventOptions) -> Event {
+        crate::idcache::tick();
         let serial = self.serial();
         let timestamp = self.timestamp();
         let node = self.node().map(Bytes);
@@ -175,20 +183,31 @@ impl EventRef<'_> {
             while let Some(mut rec) = recs.next() {
                 let record_type = rec.record_type();
                 let type_name = rec.type_name_lossy();
+                // ENRICHED records carry their own names after 0x1d.
+                let enriched = rec.is_enriched();
                 let mut fields = Vec::with_capacity(rec.num_fields());
                 let mut it = rec.fields();
                 while let Some(f) = it.next() {
                     let field_type = f.field_type();
-                    // Ask for the cwd-joined path first: libauparse caches one
-                    // interpretation per field, and the first call decides it.
-                    let interpreted = match f.realpath() {
-                        Some(p) => p,
-                        None => f.interpreted(),
+                    let raw = f.raw();
+                    let interpreted = if field_type.is_id() && !enriched {
+                        crate::idcache::interpret(field_type == FieldType::Gid, raw, || {
+                            f.interpreted()
+                        })
+                    } else {
+                        // Ask for the cwd-joined path first: libauparse caches
+                        // one interpretation per field, and the first call
+                        // decides it.
+                        match f.realpath() {
+                            Some(p) => p,
+                            None => f.interpreted(),
+                        }
+                        .to_vec()
                     };
                     fields.push(Field {
                         name: f.name().into(),
-                        raw: f.raw().into(),
-                        interpreted: interpreted.into(),
+                        raw: raw.into(),
+                        interpreted: Bytes(interpreted),
                         field_type,
                     });
                 }
@@ -200,7 +219,11 @@ impl EventRef<'_> {
             }
         }
         let normalized = self.normalize().ok();
-        let normalized_all = self.normalize_with(true).ok();
+        let normalized_all = if opts.normalize_attrs {
+            self.normalize_with(true).ok()
+        } else {
+            None
+        };
         Event {
             serial,
             timestamp,
@@ -211,6 +234,24 @@ impl EventRef<'_> {
             records,
             normalized,
             normalized_all,
+        }
+    }
+}
+
+/// What [`EventRef::to_event_with`] computes beyond the records.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct EventOptions {
+    /// Also fill [`Event::normalized_all`] (a second normalization that
+    /// collects attributes; `format::csv` needs it for `extra_labels`).
+    pub normalize_attrs: bool,
+}
+
+impl EventOptions {
+    /// Options with `normalize_attrs` set as given.
+    pub fn normalize_attrs(yes: bool) -> Self {
+        EventOptions {
+            normalize_attrs: yes,
         }
     }
 }

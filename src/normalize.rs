@@ -137,13 +137,21 @@ fn current_field(ev: &mut EventRef<'_>) -> Option<NormField> {
     unsafe {
         let field = cbytes(ffi::auparse_get_field_name(au))?;
         let raw = cbytes(ffi::auparse_get_field_str(au)).unwrap_or_default();
-        let value = cbytes(ffi::auparse_interpret_field(au)).unwrap_or(raw);
-        let record = ffi::auparse_get_record_num(au) as usize;
         let field_type = FieldType::from_raw(ffi::auparse_get_field_type(au) as u32);
+        let interpret = || cbytes(ffi::auparse_interpret_field(au)).unwrap_or(raw);
+        let enriched =
+            || cbytes(ffi::auparse_get_record_interpretations(au)).is_some_and(|s| !s.is_empty());
+        // The same uid/gid cache as EventRef::to_event (ENRICHED records excepted).
+        let value = if field_type.is_id() && !enriched() {
+            crate::idcache::interpret(field_type == FieldType::Gid, raw, interpret)
+        } else {
+            interpret().to_vec()
+        };
+        let record = ffi::auparse_get_record_num(au) as usize;
         Some(NormField {
             field: field.into(),
             raw: raw.into(),
-            value: value.into(),
+            value: Bytes(value),
             record,
             field_type,
         })

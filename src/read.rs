@@ -2,7 +2,7 @@
 
 use crate::assemble::Grouping;
 use crate::error::Result;
-use crate::event::Event;
+use crate::event::{Event, EventOptions};
 use crate::feeder::Feeder;
 use crate::types::EscapeMode;
 use std::collections::VecDeque;
@@ -16,6 +16,7 @@ pub struct ReadEvents<R> {
     buf: Box<[u8]>,
     done: bool,
     error: Option<crate::Error>,
+    event: EventOptions,
 }
 
 /// Reads `reader` to its end through a [`Feeder`] and yields owned events,
@@ -60,6 +61,8 @@ pub struct ReadOptions {
     /// Who groups records into events ([`Grouping::Libauparse`] by default;
     /// [`Grouping::Ausearch`] gives `ausearch`'s events in its order).
     pub grouping: Grouping,
+    /// What the owned events hold beyond their records.
+    pub event: EventOptions,
 }
 
 impl ReadOptions {
@@ -77,6 +80,12 @@ impl ReadOptions {
     /// Sets [`grouping`](Self::grouping).
     pub fn grouping(mut self, grouping: Grouping) -> Self {
         self.grouping = grouping;
+        self
+    }
+
+    /// Sets [`event`](Self::event).
+    pub fn event_options(mut self, event: EventOptions) -> Self {
+        self.event = event;
         self
     }
 }
@@ -110,6 +119,7 @@ pub fn read_events_with<R: Read>(reader: R, options: ReadOptions) -> Result<Read
         buf: vec![0; 64 * 1024].into_boxed_slice(),
         done: false,
         error: None,
+        event: options.event,
     })
 }
 
@@ -125,19 +135,23 @@ impl<R: Read> Iterator for ReadEvents<R> {
                 return self.error.take().map(Err);
             }
             let ready = &mut self.ready;
+            let opts = self.event;
             let step = match self.reader.read(&mut self.buf) {
                 Ok(0) => {
                     self.done = true;
-                    self.feeder.flush(|ev| ready.push_back(ev.to_event()))
+                    self.feeder
+                        .flush(|ev| ready.push_back(ev.to_event_with(opts)))
                 }
                 Ok(n) => self
                     .feeder
-                    .feed(&self.buf[..n], |ev| ready.push_back(ev.to_event())),
+                    .feed(&self.buf[..n], |ev| ready.push_back(ev.to_event_with(opts))),
                 Err(e) if e.kind() == ErrorKind::Interrupted => continue,
                 Err(e) => {
                     // Deliver what was read before the error, then the error.
                     self.done = true;
-                    let _ = self.feeder.flush(|ev| ready.push_back(ev.to_event()));
+                    let _ = self
+                        .feeder
+                        .flush(|ev| ready.push_back(ev.to_event_with(opts)));
                     self.error = Some(e.into());
                     continue;
                 }

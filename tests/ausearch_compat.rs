@@ -145,7 +145,8 @@ fn ours(data: &[u8], format: Format, dropped: &mut usize) -> Vec<u8> {
     // Grouping::Ausearch does the same.
     let opts = auparse::ReadOptions::new()
         .escape_mode(auparse::EscapeMode::Tty)
-        .grouping(auparse::Grouping::Ausearch);
+        .grouping(auparse::Grouping::Ausearch)
+        .event_options(auparse::EventOptions::normalize_attrs(true));
     for ev in auparse::read_events_with(data, opts).unwrap() {
         let ev = ev.unwrap();
         if ausearch_drops(&ev) {

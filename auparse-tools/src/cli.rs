@@ -267,6 +267,7 @@ fn run_format(common: &CommonArgs, format: Format, escape: EscapeMode) -> CmdRes
         .set_escape_mode(escape)
         .map_err(|e| Fatal(e.to_string()))?;
     let ausearch_like = matches!(format, Format::Text | Format::Csv(..));
+    let needs_attrs = matches!(&format, Format::Csv(w, _) if w.options().extra_labels);
     feeder.set_grouping(match common.grouping {
         Some(GroupingArg::Ausearch) => Grouping::Ausearch,
         Some(GroupingArg::Libauparse) => Grouping::Libauparse,
@@ -301,6 +302,7 @@ fn run_format(common: &CommonArgs, format: Format, escape: EscapeMode) -> CmdRes
     }
     let sources: Vec<Source> = common.files.iter().map(|f| Source::from_arg(f)).collect();
     let opts = ReadOptions {
+        event: auparse::EventOptions::normalize_attrs(needs_attrs),
         follow: common.follow,
         progress: !common.no_progress,
         stop: Some(stop),

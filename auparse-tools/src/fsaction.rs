@@ -620,6 +620,7 @@ pub fn run(mut args: Args) -> CmdResult {
         poll_interval: Duration::from_millis(250),
         progress: false,
         stop: Some(stop),
+        event: auparse::EventOptions::default(),
     };
     input::run(&sources, &mut feeder, &mut plugin, &opts)
 }

@@ -66,6 +66,8 @@ pub struct ReadOptions {
     pub progress: bool,
     /// Set by a signal handler: stop reading, flush and end.
     pub stop: Option<Arc<AtomicBool>>,
+    /// What the owned events hold.
+    pub event: auparse::EventOptions,
 }
 
 impl Default for ReadOptions {
@@ -75,6 +77,7 @@ impl Default for ReadOptions {
             poll_interval: Duration::from_millis(500),
             progress: true,
             stop: None,
+            event: auparse::EventOptions::default(),
         }
     }
 }
@@ -100,8 +103,9 @@ impl<H: Handler> Run<'_, H> {
 
     fn feed(&mut self, data: &[u8]) -> CmdResult {
         let batch = &mut self.batch;
+        let opts = self.opts.event;
         self.feeder
-            .feed(data, |ev| batch.push(ev.to_event()))
+            .feed(data, |ev| batch.push(ev.to_event_with(opts)))
             .map_err(|e| Fatal(format!("parse error: {e}")))?;
         if let Some(bar) = &self.bar {
             bar.inc(data.len() as u64);
@@ -118,8 +122,9 @@ impl<H: Handler> Run<'_, H> {
         if self.last_age.elapsed() >= self.opts.poll_interval / 2 {
             self.last_age = Instant::now();
             let batch = &mut self.batch;
+            let opts = self.opts.event;
             self.feeder
-                .age_events(|ev| batch.push(ev.to_event()))
+                .age_events(|ev| batch.push(ev.to_event_with(opts)))
                 .map_err(|e| Fatal(format!("parse error: {e}")))?;
             if !self.batch.is_empty() {
                 self.handler.events(&mut self.batch)?;
@@ -299,7 +304,8 @@ pub fn run<H: Handler>(
     }
     // The end of the input (or a fatal error): what was read is not lost.
     let batch = &mut run.batch;
-    let flushed = run.feeder.flush(|ev| batch.push(ev.to_event()));
+    let opts = run.opts.event;
+    let flushed = run.feeder.flush(|ev| batch.push(ev.to_event_with(opts)));
     if !run.batch.is_empty() {
         let r = run.handler.events(&mut run.batch);
         run.batch.clear();
