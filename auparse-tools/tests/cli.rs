@@ -397,3 +397,100 @@ fn golden_outputs_of_the_seed_corpus() {
         assert!(out == want, "{sub} differs from {}", path.display());
     }
 }
+
+/// `--follow`: events appended later appear within a few seconds (aged by
+/// the wall clock, no EOE in audit.log form), also after the file is rotated
+/// (renamed and recreated); SIGTERM flushes and exits 0.
+#[test]
+fn follow_across_rotation() {
+    use std::io::{BufRead, BufReader, Write};
+    use std::time::{Duration, Instant};
+    let dir = std::env::temp_dir().join(format!("auparse-follow-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let log = dir.join("audit.log");
+    let events: Vec<String> = {
+        let all = std::fs::read_to_string(fixtures().join("all.log")).unwrap();
+        // Whole events, by serial, in order.
+        let mut out: Vec<(String, String)> = Vec::new();
+        for line in all.lines() {
+            let serial = line
+                .split("msg=audit(")
+                .nth(1)
+                .and_then(|r| r.split(':').nth(1))
+                .and_then(|r| r.split(')').next())
+                .unwrap()
+                .to_string();
+            match out.last_mut() {
+                Some((s, text)) if *s == serial => {
+                    text.push_str(line);
+                    text.push('\n');
+                }
+                _ => out.push((serial, format!("{line}\n"))),
+            }
+        }
+        out.into_iter().map(|(_, t)| t).take(4).collect()
+    };
+    std::fs::write(&log, &events[0]).unwrap();
+    let mut child = Command::new(bin())
+        .args(["json", "--follow", log.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut next_line = |what: &str| {
+        let t = Instant::now();
+        let l = lines
+            .next()
+            .unwrap_or_else(|| panic!("no output for {what}"))
+            .unwrap();
+        (l, t.elapsed())
+    };
+    let (first, _) = next_line("the first event");
+    assert!(first.contains("\"serial\""));
+    // Append: appears without any further input (wall-clock ageing).
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(&log)
+        .unwrap()
+        .write_all(events[1].as_bytes())
+        .unwrap();
+    let (second, waited) = next_line("an appended event");
+    assert!(
+        waited < Duration::from_secs(5),
+        "appended event took {waited:?}"
+    );
+    // Rotate: rename, new file, write.
+    std::fs::rename(&log, dir.join("audit.log.1")).unwrap();
+    std::fs::write(&log, &events[2]).unwrap();
+    let (third, waited) = next_line("an event in the new file");
+    assert!(
+        waited < Duration::from_secs(6),
+        "event after rotation took {waited:?}"
+    );
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(&log)
+        .unwrap()
+        .write_all(events[3].as_bytes())
+        .unwrap();
+    let (fourth, _) = next_line("a second event in the new file");
+    let serials: Vec<u64> = [first, second, third, fourth]
+        .iter()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["serial"]
+                .as_u64()
+                .unwrap()
+        })
+        .collect();
+    let mut sorted = serials.clone();
+    sorted.dedup();
+    assert_eq!(sorted.len(), 4, "{serials:?}");
+    Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
