@@ -457,14 +457,16 @@ impl FsTracker {
     pub fn changes(&mut self, ev: &Event) -> Vec<FsChange> {
         let mut out = Vec::new();
         let drafts = self.classify(ev);
+        // Waiting changes first: they happened before this event (`rm -r`
+        // removes the contents, then the top directory that reveals them).
+        if !self.pending.is_empty() {
+            self.release(ev.timestamp, &mut out);
+        }
         for d in drafts {
             match self.finish(&d, false) {
                 Some(c) => out.push(c),
                 None => self.pending.push_back(d),
             }
-        }
-        if !self.pending.is_empty() {
-            self.release(ev.timestamp, &mut out);
         }
         if self.pending.is_empty() {
             for key in std::mem::take(&mut self.removed) {

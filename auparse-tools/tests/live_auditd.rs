@@ -1,0 +1,1286 @@
+//! Opt-in end-to-end tests of the `auparse-fsaction` plugin under a real
+//! auditd (issues 4 and 6).
+//!
+//! They run only as root with `AUPARSE_LIVE_TESTS=1` (`.ci/run` does this):
+//!
+//! ```text
+//! sudo AUPARSE_LIVE_TESTS=1 cargo test -p auparse-tools --test live_auditd -- --nocapture
+//! ```
+//!
+//! Each test starts a private `auditd -n -c WORK` (WORK a fresh temporary
+//! directory holding its auditd.conf, RAW log and plugin dir; nothing under
+//! /etc/audit is read or written) whose one plugin runs the built
+//! `auparse-fsaction OUTPUT KEY` with `format = string`, adds
+//! `auditctl -w WORK/w -p wa -k KEY`, changes files in WORK/w, and checks what
+//! the plugin wrote. The plugin is started through a small generated `sh`
+//! wrapper that only forwards signals and records the plugin's pid and exit
+//! status (auditd reaps its children, so the status is not visible otherwise).
+//!
+//! They refuse to run (and pass, with a message) when an auditd is already
+//! running, a daemon is registered with the kernel, the audit configuration
+//! is locked, or any audit rule is loaded. Whatever happens (assertion
+//! failure, panic, SIGINT/SIGTERM/SIGHUP of the test process), they delete
+//! their rule, restore the kernel's backlog settings and `enabled` flag, stop
+//! their auditd and the plugin by pid, and remove WORK
+//! (`AUPARSE_LIVE_KEEP=1` keeps WORK for debugging). Only a SIGKILL of the
+//! test process can leave something behind.
+//!
+//! - `fsaction_plugin_under_auditd` (issue 4): a scripted list of operations
+//!   covering every change kind, with relative, absolute and dirfd-relative
+//!   paths and odd names, 1,000 files created and deleted, and a logrotate
+//!   style rotation (rename + SIGHUP) midway; the exact list of change lines
+//!   across both files, their mode, the latency of each change and the
+//!   plugin's exit status on SIGTERM.
+//! - `fsaction_plugin_loses_nothing_under_load` (issue 6): 20,000 file
+//!   operations as fast as a Rust loop makes them; every change that
+//!   `ausearch -k KEY` shows in the private audit log is in the plugin's log.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fs;
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Mutex, MutexGuard, Once, PoisonError};
+use std::time::{Duration, Instant};
+
+const PLUGIN: &str = env!("CARGO_BIN_EXE_auparse-fsaction");
+
+/// How long a change may take to appear in the plugin's output. The plugin
+/// promises 2 s; the bound allows for a loaded machine.
+const LATENCY_BOUND: Duration = Duration::from_secs(5);
+
+/// The tests of this file never run at the same time.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+/// What must be undone; taken (and undone) by [`cleanup_now`] from the
+/// test's guard, or from the signal thread.
+static CLEANUP: Mutex<Option<Cleanup>> = Mutex::new(None);
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+// ------------------------------------------------------------ preflight ----
+
+struct Tools {
+    auditd: PathBuf,
+    auditctl: PathBuf,
+    ausearch: PathBuf,
+}
+
+fn find_tool(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .chain(["/usr/sbin", "/sbin", "/usr/bin", "/bin"].map(PathBuf::from))
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+}
+
+/// Runs a command to completion; panics with its stderr when it fails.
+fn run(prog: &Path, args: &[&str]) -> String {
+    let out = Command::new(prog)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("{}: {e}", prog.display()));
+    assert!(
+        out.status.success(),
+        "{} {:?}: {}\n{}{}",
+        prog.display(),
+        args,
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// `auditctl -s` as name -> value.
+fn audit_status(auditctl: &Path) -> Result<HashMap<String, String>, String> {
+    let out = Command::new(auditctl)
+        .arg("-s")
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("auditctl -s: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "auditctl -s: {}: {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| {
+            let (k, v) = l.split_once(' ')?;
+            Some((k.to_string(), v.trim().to_string()))
+        })
+        .collect())
+}
+
+fn audit_rules(auditctl: &Path) -> String {
+    run(auditctl, &["-l"]).trim().to_string()
+}
+
+/// Pids of processes named `auditd`.
+fn running_auditds() -> Vec<u32> {
+    let mut pids = Vec::new();
+    for e in fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
+            continue;
+        };
+        if fs::read_to_string(e.path().join("comm")).is_ok_and(|c| c.trim() == "auditd") {
+            pids.push(pid);
+        }
+    }
+    pids
+}
+
+/// The tools and the kernel's audit status, or `None` (after saying why)
+/// when the test must not run here.
+fn preflight(test: &str) -> Option<(Tools, HashMap<String, String>)> {
+    let skip = |why: &str| {
+        eprintln!("{test}: SKIPPED: {why}");
+        None
+    };
+    if std::env::var("AUPARSE_LIVE_TESTS").as_deref() != Ok("1") {
+        return skip(
+            "opt-in live auditd test; run as root with AUPARSE_LIVE_TESTS=1 (it starts its own auditd)",
+        );
+    }
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    if unsafe { libc::geteuid() } != 0 {
+        return skip("AUPARSE_LIVE_TESTS=1 but not running as root");
+    }
+    // Explicitly asked for: missing tools or kernel support are failures.
+    let need = |name: &str| {
+        find_tool(name).unwrap_or_else(|| {
+            panic!(
+                "{test}: AUPARSE_LIVE_TESTS=1 but `{name}` is not installed (apt-get install -y auditd attr)"
+            )
+        })
+    };
+    let tools = Tools {
+        auditd: need("auditd"),
+        auditctl: need("auditctl"),
+        ausearch: need("ausearch"),
+    };
+    for t in ["bash", "setfattr", "setpriv", "perl", "mkfifo", "truncate"] {
+        need(t);
+    }
+    let pids = running_auditds();
+    if !pids.is_empty() {
+        return skip(&format!(
+            "an auditd is already running (pid {pids:?}); this test starts its own and will not disturb it (stop it first, e.g. systemctl stop auditd)"
+        ));
+    }
+    let status = audit_status(&tools.auditctl).unwrap_or_else(|e| {
+        panic!("{test}: AUPARSE_LIVE_TESTS=1 but kernel audit is not usable: {e}")
+    });
+    if status.get("enabled").map(String::as_str) == Some("2") {
+        return skip("the kernel's audit configuration is locked (enabled 2)");
+    }
+    if status.get("pid").is_some_and(|p| p != "0") {
+        return skip(&format!(
+            "an audit daemon (pid {}) is registered with the kernel",
+            status["pid"]
+        ));
+    }
+    let rules = audit_rules(&tools.auditctl);
+    if rules != "No rules" {
+        return skip(&format!(
+            "audit rules are loaded; this test adds and removes its own and will not run beside others:\n{rules}"
+        ));
+    }
+    Some((tools, status))
+}
+
+// -------------------------------------------------------------- cleanup ----
+
+/// Everything a test changed, undone in [`Cleanup::run`].
+struct Cleanup {
+    auditctl: PathBuf,
+    work: PathBuf,
+    orig_enabled: String,
+    /// Original `backlog_limit` and `backlog_wait_time`, once changed.
+    orig_backlog: Option<(String, String)>,
+    /// `auditctl -W` arguments deleting the rule, once added.
+    rule: Option<Vec<String>>,
+    auditd: Option<Child>,
+}
+
+impl Cleanup {
+    /// Undoes everything, best effort; returns the problems met.
+    fn run(mut self) -> Vec<String> {
+        let mut problems = Vec::new();
+        let auditctl = |args: &[String]| -> Result<(), String> {
+            let out = Command::new(&self.auditctl)
+                .args(args)
+                .stdin(Stdio::null())
+                .output()
+                .map_err(|e| e.to_string())?;
+            if out.status.success() {
+                Ok(())
+            } else {
+                Err(format!(
+                    "auditctl {args:?}: {}",
+                    String::from_utf8_lossy(&out.stderr).trim()
+                ))
+            }
+        };
+        if let Some(rule) = self.rule.take() {
+            if let Err(e) = auditctl(&rule) {
+                problems.push(e);
+            }
+        }
+        if let Some((limit, wait)) = self.orig_backlog.take() {
+            let args = ["-b".into(), limit, "--backlog_wait_time".into(), wait];
+            if let Err(e) = auditctl(&args) {
+                problems.push(e);
+            }
+        }
+        if let Some(child) = self.auditd.take() {
+            if let Err(e) = stop_auditd(child) {
+                problems.push(e);
+            }
+        }
+        problems.extend(kill_leftover_plugin(&self.work));
+        if let Err(e) = auditctl(&["-e".into(), self.orig_enabled.clone()]) {
+            problems.push(e);
+        }
+        match audit_status(&self.auditctl) {
+            Ok(s) => {
+                if s.get("pid").is_some_and(|p| p != "0") {
+                    problems.push(format!(
+                        "an audit daemon is still registered: pid {}",
+                        s["pid"]
+                    ));
+                }
+                if s.get("enabled") != Some(&self.orig_enabled) {
+                    problems.push(format!(
+                        "enabled is {:?}, was {}",
+                        s.get("enabled"),
+                        self.orig_enabled
+                    ));
+                }
+            }
+            Err(e) => problems.push(e),
+        }
+        let rules = audit_rules(&self.auditctl);
+        if rules != "No rules" {
+            problems.push(format!("rules left: {rules}"));
+        }
+        if std::env::var("AUPARSE_LIVE_KEEP").as_deref() == Ok("1") {
+            eprintln!(
+                "live_auditd: AUPARSE_LIVE_KEEP=1: kept {}",
+                self.work.display()
+            );
+        } else if let Err(e) = fs::remove_dir_all(&self.work) {
+            problems.push(format!("remove {}: {e}", self.work.display()));
+        }
+        problems
+    }
+}
+
+fn send_signal(pid: u32, sig: i32) -> bool {
+    let Ok(pid) = libc::pid_t::try_from(pid) else {
+        return false;
+    };
+    // SAFETY: kill has no memory-safety preconditions; pid is a positive pid
+    // of a process this test started (never 0 or -1, which would signal a group).
+    pid > 0 && unsafe { libc::kill(pid, sig) } == 0
+}
+
+/// SIGTERM (auditd stops its plugins, gives them 3 s, and exits), then
+/// SIGKILL after 15 s.
+fn stop_auditd(mut child: Child) -> Result<std::process::ExitStatus, String> {
+    send_signal(child.id(), libc::SIGTERM);
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) => return Ok(status),
+            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
+            Ok(None) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err("auditd did not stop within 15 s of SIGTERM: killed".into());
+            }
+            Err(e) => return Err(format!("waiting for auditd: {e}")),
+        }
+    }
+}
+
+/// The wrapper and plugin pids recorded in WORK/plugin.pid.
+fn plugin_pids(work: &Path) -> Option<(u32, u32)> {
+    let text = fs::read_to_string(work.join("plugin.pid")).ok()?;
+    let mut it = text.split_whitespace().map(|s| s.parse::<u32>().ok());
+    let pids = (it.next()??, it.next()??);
+    text.ends_with('\n').then_some(pids)
+}
+
+/// The command line of a live process, if it mentions `needle`.
+fn cmdline_mentions(pid: u32, needle: &Path) -> bool {
+    fs::read(format!("/proc/{pid}/cmdline"))
+        .is_ok_and(|c| String::from_utf8_lossy(&c).contains(&*needle.to_string_lossy()))
+}
+
+/// Kills (by pid, after checking its command line names WORK) a wrapper or
+/// plugin that outlived auditd.
+fn kill_leftover_plugin(work: &Path) -> Vec<String> {
+    let mut problems = Vec::new();
+    let Some((wrapper, plugin)) = plugin_pids(work) else {
+        return problems;
+    };
+    for pid in [plugin, wrapper] {
+        if cmdline_mentions(pid, work) {
+            problems.push(format!("process {pid} outlived auditd: killed"));
+            send_signal(pid, libc::SIGKILL);
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while cmdline_mentions(pid, work) && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+    }
+    problems
+}
+
+/// Runs the registered cleanup (holding the lock, so that a signal arriving
+/// meanwhile waits for it to finish).
+fn cleanup_now() -> Vec<String> {
+    let mut slot = lock(&CLEANUP);
+    match slot.take() {
+        Some(c) => c.run(),
+        None => Vec::new(),
+    }
+}
+
+fn with_cleanup<R>(f: impl FnOnce(&mut Cleanup) -> R) -> R {
+    f(lock(&CLEANUP)
+        .as_mut()
+        .expect("cleanup registered by Live::start"))
+}
+
+/// SIGINT/SIGTERM/SIGHUP of the test process: clean up, then exit.
+fn install_signal_cleanup() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+        match signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) {
+            Ok(mut signals) => {
+                std::thread::spawn(move || {
+                    if let Some(sig) = signals.forever().next() {
+                        eprintln!("live_auditd: signal {sig}: cleaning up");
+                        for p in cleanup_now() {
+                            eprintln!("live_auditd: cleanup: {p}");
+                        }
+                        std::process::exit(128 + sig);
+                    }
+                });
+            }
+            Err(e) => eprintln!("live_auditd: no signal cleanup: {e}"),
+        }
+    });
+}
+
+/// Cleans up on drop (a failed assertion or panic unwinds through it).
+struct Guard;
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        for p in cleanup_now() {
+            eprintln!("live_auditd: cleanup: {p}");
+        }
+    }
+}
+
+// ------------------------------------------------------- private auditd ----
+
+/// A running private auditd with the plugin, and the watched directory.
+struct Live {
+    tools: Tools,
+    work: PathBuf,
+    /// The watched directory, WORK/w.
+    watch: PathBuf,
+    /// An unwatched directory, WORK/outside.
+    outside: PathBuf,
+    /// The plugin's output file, WORK/out.log.
+    output: PathBuf,
+    key: String,
+    plugin_pid: u32,
+}
+
+fn wait_until(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) -> Duration {
+    let start = Instant::now();
+    loop {
+        if done() {
+            return start.elapsed();
+        }
+        assert!(
+            start.elapsed() < timeout,
+            "timed out after {timeout:?} waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+impl Live {
+    /// Starts auditd with the plugin (registering everything for cleanup).
+    /// The watch is not added yet: see [`Live::watch`].
+    fn start(tools: Tools, status: &HashMap<String, String>, key: &str) -> Live {
+        let orig_enabled = status.get("enabled").cloned().unwrap_or_else(|| "0".into());
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let work = PathBuf::from(format!(
+            "/tmp/auparse-live.{}.{nanos:09}",
+            std::process::id()
+        ));
+        fs::DirBuilder::new()
+            .mode(0o700)
+            .create(&work)
+            .unwrap_or_else(|e| panic!("{}: {e}", work.display()));
+        *lock(&CLEANUP) = Some(Cleanup {
+            auditctl: tools.auditctl.clone(),
+            work: work.clone(),
+            orig_enabled,
+            orig_backlog: None,
+            rule: None,
+            auditd: None,
+        });
+        install_signal_cleanup();
+
+        let w = |p: &str| work.join(p);
+        fs::create_dir(w("plugins.d")).unwrap();
+        fs::create_dir(w("w")).unwrap();
+        fs::create_dir(w("outside")).unwrap();
+        fs::set_permissions(w("w"), fs::Permissions::from_mode(0o755)).unwrap();
+        let conf = format!(
+            "local_events = yes\nwrite_logs = yes\nlog_file = {log}\nlog_format = RAW\n\
+             log_group = root\nflush = INCREMENTAL_ASYNC\nfreq = 50\nmax_log_file = 1000\n\
+             num_logs = 2\nmax_log_file_action = IGNORE\nspace_left = 2\n\
+             space_left_action = IGNORE\nadmin_space_left = 1\nadmin_space_left_action = IGNORE\n\
+             disk_full_action = IGNORE\ndisk_error_action = IGNORE\nname_format = NONE\n\
+             plugin_dir = {plugins}\nq_depth = 99999\noverflow_action = SYSLOG\n\
+             max_restarts = 10\nend_of_event_timeout = 2\n",
+            log = w("audit.log").display(),
+            plugins = w("plugins.d").display(),
+        );
+        // The wrapper only forwards signals and records the plugin's pid and
+        // exit status; the plugin reads auditd's socket as its stdin and gets
+        // the args exactly as auditd passes them. auditd runs plugins with an
+        // empty environment: builtins only.
+        let wrapper = format!(
+            "#!/bin/sh\n\
+             child=\n\
+             trap 'kill -TERM $child 2>/dev/null' TERM\n\
+             trap 'kill -INT $child 2>/dev/null' INT\n\
+             trap 'kill -HUP $child 2>/dev/null' HUP\n\
+             trap 'kill -USR1 $child 2>/dev/null' USR1\n\
+             exec 3<&0\n\
+             '{plugin}' \"$@\" <&3 3<&- &\n\
+             child=$!\n\
+             exec 3<&-\n\
+             echo \"$$ $child\" >'{work}/plugin.pid'\n\
+             while :; do\n\
+             \x20   wait $child\n\
+             \x20   rc=$?\n\
+             \x20   kill -0 $child 2>/dev/null || break\n\
+             done\n\
+             echo $rc >'{work}/plugin.status'\n",
+            plugin = PLUGIN,
+            work = work.display(),
+        );
+        let output = w("out.log");
+        let plugin_conf = format!(
+            "active = yes\ndirection = out\npath = {}\ntype = always\nargs = {} {key}\nformat = string\n",
+            w("plugin-wrapper").display(),
+            output.display(),
+        );
+        let write = |name: &str, text: &str, mode: u32| {
+            fs::write(w(name), text).unwrap();
+            fs::set_permissions(w(name), fs::Permissions::from_mode(mode)).unwrap();
+        };
+        write("auditd.conf", &conf, 0o600);
+        write("plugin-wrapper", &wrapper, 0o755);
+        write("plugins.d/auparse-fsaction.conf", &plugin_conf, 0o600);
+
+        let stderr = fs::File::create(w("auditd.stderr")).unwrap();
+        let child = Command::new(&tools.auditd)
+            .arg("-n")
+            .arg("-c")
+            .arg(&work)
+            .stdin(Stdio::null())
+            .stdout(stderr.try_clone().unwrap())
+            .stderr(stderr)
+            // Its own process group: a Ctrl-C reaches only this test, whose
+            // signal thread stops auditd in order.
+            .process_group(0)
+            .spawn()
+            .expect("start auditd");
+        with_cleanup(|c| c.auditd = Some(child));
+        let log = w("audit.log");
+        wait_until("auditd's DAEMON_START", Duration::from_secs(15), || {
+            let exited = with_cleanup(|c| c.auditd.as_mut().and_then(|ch| ch.try_wait().ok()?));
+            if let Some(st) = exited {
+                panic!(
+                    "auditd exited at start ({st}): {}",
+                    fs::read_to_string(w("auditd.stderr")).unwrap_or_default()
+                );
+            }
+            fs::read_to_string(&log).is_ok_and(|t| t.contains("type=DAEMON_START"))
+        });
+        wait_until("the plugin to start", Duration::from_secs(15), || {
+            plugin_pids(&work).is_some()
+        });
+        let (_, plugin_pid) = plugin_pids(&work).unwrap();
+        // The process really is our binary (found by pid via /proc).
+        let exe = fs::read_link(format!("/proc/{plugin_pid}/exe")).unwrap();
+        assert_eq!(
+            exe,
+            fs::canonicalize(PLUGIN).unwrap(),
+            "plugin pid {plugin_pid}"
+        );
+        wait_until(
+            "the plugin to create its output",
+            Duration::from_secs(5),
+            || output.exists(),
+        );
+        Live {
+            tools,
+            watch: w("w"),
+            outside: w("outside"),
+            output,
+            key: key.into(),
+            plugin_pid,
+            work,
+        }
+    }
+
+    /// Adds `-w WORK/w -p wa -k KEY` (registered for deletion first).
+    fn add_watch(&self) {
+        let watch = self.watch.to_str().unwrap().to_string();
+        let args = ["-w", &watch, "-p", "wa", "-k", &self.key];
+        run(&self.tools.auditctl, &args);
+        let mut delete: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        delete[0] = "-W".into();
+        with_cleanup(|c| c.rule = Some(delete));
+    }
+
+    /// Stops auditd (SIGTERM: it stops the plugin, which must write what is
+    /// pending and exit 0); returns the plugin's exit status.
+    fn stop(&self) -> i32 {
+        let child = with_cleanup(|c| c.auditd.take()).expect("auditd running");
+        let status = stop_auditd(child).unwrap_or_else(|e| panic!("{e}"));
+        eprintln!("auditd stopped: {status}");
+        let file = self.work.join("plugin.status");
+        wait_until("the plugin's exit status", Duration::from_secs(10), || {
+            fs::read_to_string(&file).is_ok_and(|t| t.ends_with('\n'))
+        });
+        let stderr = fs::read_to_string(self.work.join("auditd.stderr")).unwrap();
+        assert!(
+            !stderr.contains("auparse-fsaction") && !stderr.contains("panicked"),
+            "the plugin reported errors on stderr:\n{stderr}"
+        );
+        fs::read_to_string(&file).unwrap().trim().parse().unwrap()
+    }
+}
+
+// --------------------------------------------------------------- output ----
+
+/// The complete lines of a file (none if it does not exist). The plugin's
+/// escaping guarantees valid UTF-8.
+fn lines_of(path: &Path) -> Vec<String> {
+    let Ok(data) = fs::read(path) else {
+        return Vec::new();
+    };
+    let text =
+        String::from_utf8(data).unwrap_or_else(|e| panic!("{}: not UTF-8: {e}", path.display()));
+    let complete = text.rfind('\n').map_or("", |i| &text[..=i]);
+    complete.lines().map(str::to_string).collect()
+}
+
+fn line(action: &str, path: &str) -> String {
+    format!("{action:<30}: {path}")
+}
+
+fn mode_of(path: &Path) -> u32 {
+    fs::metadata(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .permissions()
+        .mode()
+        & 0o7777
+}
+
+// ------------------------------------------------------------- issue 4 -----
+
+/// One scripted operation: a `bash -c` command and the change lines it must
+/// produce.
+struct Step {
+    name: &'static str,
+    cwd: PathBuf,
+    cmd: String,
+    /// The command is expected to fail (the kernel refuses; failed calls are
+    /// not logged by default).
+    fails: bool,
+    expect: Vec<String>,
+    /// The lines may come in any order (the order of a directory listing).
+    any_order: bool,
+}
+
+fn step(name: &'static str, cwd: &Path, cmd: &str, expect: Vec<String>) -> Step {
+    Step {
+        name,
+        cwd: cwd.to_path_buf(),
+        cmd: cmd.to_string(),
+        fails: false,
+        expect,
+        any_order: false,
+    }
+}
+
+struct Session<'a> {
+    live: &'a Live,
+    /// The rotated file, once rotated.
+    rotated: Option<PathBuf>,
+    /// Every line expected so far, in order.
+    expected: Vec<String>,
+    /// How many of them belong in the rotated file.
+    before_rotation: usize,
+    latencies: Vec<(String, Duration)>,
+}
+
+impl Session<'_> {
+    fn all_lines(&self) -> Vec<String> {
+        let mut v = self.rotated.as_deref().map(lines_of).unwrap_or_default();
+        v.extend(lines_of(&self.live.output));
+        v
+    }
+
+    fn run(&mut self, s: Step) {
+        let before = self.expected.len();
+        let out = Command::new("bash")
+            .arg("-c")
+            .arg(&s.cmd)
+            .current_dir(&s.cwd)
+            .env("LC_ALL", "C")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert_eq!(
+            !out.status.success(),
+            s.fails,
+            "step {}: `{}` in {}: {}\n{}",
+            s.name,
+            s.cmd,
+            s.cwd.display(),
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let done = Instant::now();
+        self.expected.extend(s.expect.iter().cloned());
+        if s.expect.is_empty() {
+            return;
+        }
+        let want = self.expected.len();
+        let mut got = Vec::new();
+        let start = Instant::now();
+        while start.elapsed() < LATENCY_BOUND {
+            got = self.all_lines();
+            if got.len() >= want {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let latency = done.elapsed();
+        let mut new: Vec<String> = got.get(before..).unwrap_or_default().to_vec();
+        let mut exp = s.expect.clone();
+        if s.any_order {
+            new.sort();
+            exp.sort();
+        }
+        assert_eq!(
+            new,
+            exp,
+            "step {}: `{}` in {}: the plugin's new lines (after {latency:?}) differ",
+            s.name,
+            s.cmd,
+            s.cwd.display()
+        );
+        self.latencies.push((s.name.to_string(), latency));
+    }
+
+    /// logrotate: rename the output, SIGHUP the plugin, wait for the new file.
+    fn rotate(&mut self) {
+        let old = self.live.work.join("out.log.1");
+        fs::rename(&self.live.output, &old).unwrap();
+        self.rotated = Some(old);
+        self.before_rotation = self.expected.len();
+        assert!(
+            send_signal(self.live.plugin_pid, libc::SIGHUP),
+            "SIGHUP to the plugin (pid {})",
+            self.live.plugin_pid
+        );
+        let took = wait_until(
+            "the plugin to reopen its output after SIGHUP",
+            LATENCY_BOUND,
+            || self.live.output.exists(),
+        );
+        eprintln!("rotation: new output file created {took:?} after SIGHUP");
+    }
+}
+
+fn scripted_steps(live: &Live) -> (Vec<Step>, Vec<Step>) {
+    let d = live.watch.to_str().unwrap().to_string();
+    let o = live.outside.to_str().unwrap().to_string();
+    let dp = live.watch.clone();
+    let root = Path::new("/");
+    let p = |rel: &str| format!("{d}/{rel}");
+    let created = |rel: &str| line("created-file", &p(rel));
+    let modified = |rel: &str| line("modified-file", &p(rel));
+    let deleted = |rel: &str| line("deleted", &p(rel));
+    let mkdir = |rel: &str| line("created-directory", &p(rel));
+    let rmdir = |rel: &str| line("removed-directory", &p(rel));
+    let renamed = |a: &str, b: &str| line("renamed", &format!("{a} -> {b}"));
+
+    let mut first = vec![
+        step(
+            "create",
+            &dp,
+            "echo hello > created.txt",
+            vec![created("created.txt")],
+        ),
+        step(
+            "append",
+            &dp,
+            "echo more >> created.txt",
+            vec![modified("created.txt")],
+        ),
+        step(
+            "overwrite",
+            &dp,
+            "echo new > created.txt",
+            vec![modified("created.txt")],
+        ),
+        step(
+            "truncate(1)",
+            &dp,
+            "truncate -s 0 created.txt",
+            vec![modified("created.txt")],
+        ),
+        step(
+            "truncate(2) by path",
+            &dp,
+            "perl -e 'truncate(q(created.txt), 0) or die $!'",
+            vec![modified("created.txt")],
+        ),
+        // Timestamps: touch on an existing file opens it for writing (that
+        // is what the watch reports) and sets the times on the fd.
+        step(
+            "touch existing",
+            &dp,
+            "touch created.txt",
+            vec![modified("created.txt")],
+        ),
+        // utimensat on a path is in neither the write nor the attribute
+        // class of `-p wa`: the kernel reports nothing.
+        step(
+            "utimensat by path",
+            &dp,
+            "touch -h -d @1000000000 created.txt",
+            vec![],
+        ),
+    ];
+    if cfg!(target_arch = "x86_64") {
+        // Nor utime(2), utimes(2), futimesat(2), utimensat(2) themselves.
+        first.push(step(
+            "utime syscalls",
+            &dp,
+            "perl -e '$f = q(created.txt); $t = pack(q(q4), 1, 0, 2, 0); \
+             syscall(132, $f, 0) == 0 or die qq(utime $!); \
+             syscall(235, $f, $t) == 0 or die qq(utimes $!); \
+             syscall(261, -100, $f, $t) == 0 or die qq(futimesat $!); \
+             syscall(280, -100, $f, $t, 0) == 0 or die qq(utimensat $!)'",
+            vec![],
+        ));
+    }
+    first.extend([
+        step("mkfifo", &dp, "mkfifo fifo", vec![created("fifo")]),
+        step("mkdir", &dp, "mkdir sub", vec![mkdir("sub")]),
+        step(
+            "absolute create, cwd /",
+            root,
+            &format!("echo abs > '{d}/sub/abs.txt'"),
+            vec![created("sub/abs.txt")],
+        ),
+        step(
+            "relative with ..",
+            &live.watch.join("sub"),
+            "echo x > ../dotdot.txt",
+            vec![created("dotdot.txt")],
+        ),
+        step(
+            "relative with directories, cwd the watch's parent",
+            &live.work,
+            "echo x > w/sub/deep.txt",
+            vec![created("sub/deep.txt")],
+        ),
+        step(
+            "rename",
+            &dp,
+            "mv dotdot.txt renamed.txt",
+            vec![renamed(&p("dotdot.txt"), &p("renamed.txt"))],
+        ),
+        // mv first tries renameat2(RENAME_NOREPLACE), which fails (EEXIST,
+        // not logged by default), then renameat.
+        step(
+            "rename over an existing file, across directories",
+            &dp,
+            "mv renamed.txt sub/deep.txt",
+            vec![renamed(&p("renamed.txt"), &p("sub/deep.txt"))],
+        ),
+        step(
+            "hard link",
+            &dp,
+            "ln created.txt hard.txt",
+            vec![line("created-hard-link", &format!("{} -> {}", p("hard.txt"), p("created.txt")))],
+        ),
+        step(
+            "symlink",
+            &dp,
+            "ln -s created.txt sym.txt",
+            vec![line("created-symlink", &format!("{} -> created.txt", p("sym.txt")))],
+        ),
+        step(
+            "chmod",
+            &dp,
+            "chmod 640 created.txt",
+            vec![line("changed-file-permissions-of", &p("created.txt"))],
+        ),
+        step(
+            "chown",
+            &dp,
+            "chown 65534:65534 created.txt",
+            vec![line("changed-file-ownership-of", &p("created.txt"))],
+        ),
+        step(
+            "setxattr",
+            &dp,
+            "setfattr -n trusted.auparse -v 1 created.txt",
+            vec![line("changed-file-attributes-of", &p("created.txt"))],
+        ),
+        step(
+            "removexattr",
+            &dp,
+            "setfattr -x trusted.auparse created.txt",
+            vec![line("changed-file-attributes-of", &p("created.txt"))],
+        ),
+        Step {
+            fails: true,
+            ..step(
+                "failed create (EACCES, as nobody): not logged by default",
+                &dp,
+                "setpriv --reuid=65534 --regid=65534 --clear-groups -- bash -c 'echo x > sub/denied.txt'",
+                vec![],
+            )
+        },
+        step(
+            "directory created and removed",
+            &dp,
+            "mkdir gone && rmdir gone",
+            vec![mkdir("gone"), rmdir("gone")],
+        ),
+        step(
+            "directory renamed, file created in it",
+            &dp,
+            "mkdir olddir && mv olddir newdir && echo x > newdir/inside.txt",
+            vec![
+                mkdir("olddir"),
+                renamed(&p("olddir"), &p("newdir")),
+                created("newdir/inside.txt"),
+            ],
+        ),
+        step(
+            "moved in from an unwatched directory",
+            root,
+            &format!("mv '{o}/incoming.txt' '{d}/incoming.txt'"),
+            vec![renamed(&format!("{o}/incoming.txt"), &p("incoming.txt"))],
+        ),
+        step(
+            "moved out to an unwatched directory",
+            root,
+            &format!("mv '{d}/incoming.txt' '{o}/outgoing.txt'"),
+            vec![renamed(&p("incoming.txt"), &format!("{o}/outgoing.txt"))],
+        ),
+        step("rm, relative", &dp, "rm hard.txt", vec![deleted("hard.txt")]),
+        step(
+            "rm, absolute, cwd /",
+            root,
+            &format!("rm '{d}/sym.txt'"),
+            vec![deleted("sym.txt")],
+        ),
+    ]);
+
+    let mut loop_lines: Vec<String> = (1..=1000)
+        .map(|i| created(&format!("loop-{i}.txt")))
+        .collect();
+    loop_lines.extend((1..=1000).map(|i| deleted(&format!("loop-{i}.txt"))));
+    let second = vec![
+        step(
+            "name with a space",
+            &dp,
+            "echo x > 'with space.txt'",
+            vec![created("with space.txt")],
+        ),
+        step(
+            "name with a newline",
+            &dp,
+            "echo x > $'new\\nline.txt'",
+            vec![created("new\\012line.txt")],
+        ),
+        step(
+            "name not UTF-8 (Latin-1 e acute)",
+            &dp,
+            "echo x > $'caf\\xe9.txt'",
+            vec![created("caf\\351.txt")],
+        ),
+        step(
+            "name in UTF-8 (kept as is)",
+            &dp,
+            "echo x > 'caf\u{e9}-utf8.txt'",
+            vec![created("caf\u{e9}-utf8.txt")],
+        ),
+        step(
+            "name with a backslash and an escape sequence",
+            &dp,
+            "echo x > 'back\\slash.txt' && echo x > $'esc\\e[1mbold.txt'",
+            vec![
+                created("back\\134slash.txt"),
+                created("esc\\033[1mbold.txt"),
+            ],
+        ),
+        step(
+            "rename between odd names",
+            &dp,
+            "mv $'caf\\xe9.txt' $'new\\nline 2.txt'",
+            vec![renamed(&p("caf\\351.txt"), &p("new\\012line 2.txt"))],
+        ),
+        // A tree made before the watch: its directories are unknown, so the
+        // dirfd-relative deletions wait for the top directory's event.
+        step(
+            "rm -r of a tree the plugin never saw (dirfd-relative)",
+            &dp,
+            "rm -r pre",
+            vec![
+                deleted("pre/a/b/f"),
+                rmdir("pre/a/b"),
+                rmdir("pre/a"),
+                rmdir("pre"),
+            ],
+        ),
+        step(
+            "tree moved in from an unwatched directory",
+            root,
+            &format!("mv '{o}/mtree' '{d}/mtree'"),
+            vec![renamed(&format!("{o}/mtree"), &p("mtree"))],
+        ),
+        step(
+            "find -delete of the moved-in tree, cwd / (dirfd-relative)",
+            root,
+            &format!("find '{d}/mtree' -delete"),
+            vec![deleted("mtree/x/y"), rmdir("mtree/x"), rmdir("mtree")],
+        ),
+        step(
+            "tree made while watched",
+            &dp,
+            "mkdir -p tree/a/b && echo 1 > tree/a/b/f3",
+            vec![
+                mkdir("tree"),
+                mkdir("tree/a"),
+                mkdir("tree/a/b"),
+                created("tree/a/b/f3"),
+            ],
+        ),
+        step(
+            "rm -r of it (dirfd-relative)",
+            &dp,
+            "rm -r tree",
+            vec![
+                deleted("tree/a/b/f3"),
+                rmdir("tree/a/b"),
+                rmdir("tree/a"),
+                rmdir("tree"),
+            ],
+        ),
+        step(
+            "directory of two files",
+            &dp,
+            "mkdir ftree && echo > ftree/x && echo > ftree/y",
+            vec![mkdir("ftree"), created("ftree/x"), created("ftree/y")],
+        ),
+        Step {
+            any_order: true,
+            ..step(
+                "find -delete of it, cwd / (order of the directory listing)",
+                root,
+                &format!("find '{d}/ftree' -delete"),
+                vec![deleted("ftree/x"), deleted("ftree/y"), rmdir("ftree")],
+            )
+        },
+        step(
+            "1,000 files created then deleted in a loop",
+            &dp,
+            "for i in $(seq 1 1000); do echo $i > loop-$i.txt; done; \
+             for i in $(seq 1 1000); do rm loop-$i.txt; done",
+            loop_lines,
+        ),
+        step(
+            "last changes",
+            &dp,
+            "rm fifo created.txt newdir/inside.txt && rmdir newdir",
+            vec![
+                deleted("fifo"),
+                deleted("created.txt"),
+                deleted("newdir/inside.txt"),
+                rmdir("newdir"),
+            ],
+        ),
+    ];
+    (first, second)
+}
+
+#[test]
+fn fsaction_plugin_under_auditd() {
+    let _serial = lock(&SERIAL);
+    let test = "fsaction_plugin_under_auditd";
+    let Some((tools, status)) = preflight(test) else {
+        return;
+    };
+    let _guard = Guard;
+    let live = Live::start(tools, &status, "auparse-live");
+    eprintln!(
+        "{test}: auditd pid {:?}, plugin pid {}, watching {}",
+        with_cleanup(|c| c.auditd.as_ref().map(Child::id)),
+        live.plugin_pid,
+        live.watch.display()
+    );
+    // Made before the watch: not reported.
+    fs::create_dir_all(live.watch.join("pre/a/b")).unwrap();
+    fs::write(live.watch.join("pre/a/b/f"), "f").unwrap();
+    fs::write(live.outside.join("incoming.txt"), "in").unwrap();
+    fs::create_dir_all(live.outside.join("mtree/x")).unwrap();
+    fs::write(live.outside.join("mtree/x/y"), "y").unwrap();
+    live.add_watch();
+
+    let (first, second) = scripted_steps(&live);
+    let mut s = Session {
+        live: &live,
+        rotated: None,
+        expected: Vec::new(),
+        before_rotation: 0,
+        latencies: Vec::new(),
+    };
+    let started = Instant::now();
+    for st in first {
+        s.run(st);
+    }
+    s.rotate();
+    for st in second {
+        s.run(st);
+    }
+    let ops_time = started.elapsed();
+
+    let exit = live.stop();
+    let old = lines_of(s.rotated.as_ref().unwrap());
+    let new = lines_of(&live.output);
+    assert_eq!(
+        old,
+        s.expected[..s.before_rotation],
+        "the rotated file: exactly the lines before the rotation"
+    );
+    assert_eq!(
+        new,
+        s.expected[s.before_rotation..],
+        "the new file: exactly the lines after the rotation"
+    );
+    for f in [s.rotated.as_ref().unwrap(), &live.output] {
+        assert_eq!(mode_of(f), 0o600, "{}", f.display());
+        let data = fs::read(f).unwrap();
+        assert!(
+            data.ends_with(b"\n"),
+            "{}: ends with a whole line",
+            f.display()
+        );
+    }
+    assert_eq!(exit, 0, "the plugin's exit status after auditd's SIGTERM");
+
+    let mut lat: Vec<Duration> = s.latencies.iter().map(|(_, d)| *d).collect();
+    lat.sort();
+    let (worst_step, worst) = s
+        .latencies
+        .iter()
+        .max_by_key(|(_, d)| *d)
+        .cloned()
+        .unwrap_or_default();
+    let over_2s = lat.iter().filter(|d| **d > Duration::from_secs(2)).count();
+    eprintln!(
+        "{test}: {} change lines ({} before the rotation, {} after) from {} steps in {ops_time:.2?}; \
+         latency from the end of a step's command to its last line: median {:?}, max {worst:?} ({worst_step}), {over_2s} over 2 s",
+        s.expected.len(),
+        old.len(),
+        new.len(),
+        s.latencies.len(),
+        lat[lat.len() / 2],
+    );
+    let problems = cleanup_now();
+    assert!(problems.is_empty(), "cleanup: {problems:#?}");
+}
+
+// ------------------------------------------------------------- issue 6 -----
+
+/// (kind, path) of every successful create and delete in `ausearch --raw`
+/// output, from the PATH records' nametypes.
+fn ausearch_changes(raw: &str) -> Vec<(String, String)> {
+    let field = |rec: &str, name: &str| -> Option<String> {
+        let start = rec.find(&format!(" {name}="))? + name.len() + 2;
+        let rest = &rec[start..];
+        Some(if let Some(q) = rest.strip_prefix('"') {
+            q[..q.find('"')?].to_string()
+        } else {
+            rest.split(' ').next()?.to_string()
+        })
+    };
+    let mut events: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+    for rec in raw.lines() {
+        if let Some(i) = rec.find("msg=audit(") {
+            let id = &rec[i..rec[i..].find(')').map_or(rec.len(), |j| i + j)];
+            events.entry(id.to_string()).or_default().push(rec);
+        }
+    }
+    let mut out = Vec::new();
+    for recs in events.values() {
+        let sys = recs.iter().find(|r| r.starts_with("type=SYSCALL "));
+        if sys.and_then(|r| field(r, "success")).as_deref() != Some("yes") {
+            continue;
+        }
+        let cwd = recs
+            .iter()
+            .find(|r| r.starts_with("type=CWD "))
+            .and_then(|r| field(r, "cwd"));
+        for r in recs.iter().filter(|r| r.starts_with("type=PATH ")) {
+            let kind = match field(r, "nametype").as_deref() {
+                Some("CREATE") => "created-file",
+                Some("DELETE") => "deleted",
+                _ => continue,
+            };
+            let name = field(r, "name").unwrap_or_default();
+            let path = if name.starts_with('/') {
+                name
+            } else {
+                format!("{}/{name}", cwd.clone().unwrap_or_default())
+            };
+            out.push((kind.to_string(), path));
+        }
+    }
+    out
+}
+
+#[test]
+fn fsaction_plugin_loses_nothing_under_load() {
+    const FILES: usize = 10_000;
+    let _serial = lock(&SERIAL);
+    let test = "fsaction_plugin_loses_nothing_under_load";
+    let Some((tools, status)) = preflight(test) else {
+        return;
+    };
+    let _guard = Guard;
+    let live = Live::start(tools, &status, "auparse-load");
+    // A big kernel backlog, and senders wait rather than drop when it is full.
+    let orig = (
+        status
+            .get("backlog_limit")
+            .cloned()
+            .unwrap_or_else(|| "64".into()),
+        status
+            .get("backlog_wait_time")
+            .cloned()
+            .unwrap_or_else(|| "15000".into()),
+    );
+    with_cleanup(|c| c.orig_backlog = Some(orig));
+    run(
+        &live.tools.auditctl,
+        &["-b", "65536", "--backlog_wait_time", "60000"],
+    );
+    let lost_before = audit_status(&live.tools.auditctl).unwrap()["lost"].clone();
+    live.add_watch();
+
+    let names: Vec<PathBuf> = (0..FILES)
+        .map(|i| live.watch.join(format!("load-{i:05}")))
+        .collect();
+    let start = Instant::now();
+    for n in &names {
+        fs::File::create(n).unwrap();
+    }
+    for n in &names {
+        fs::remove_file(n).unwrap();
+    }
+    let ops_time = start.elapsed();
+    let ops = 2 * FILES;
+    wait_until(
+        "the plugin to log all 20,000 changes",
+        Duration::from_secs(120),
+        || lines_of(&live.output).len() >= ops,
+    );
+    let caught_up = start.elapsed();
+    let lost_after = audit_status(&live.tools.auditctl).unwrap()["lost"].clone();
+    let exit = live.stop();
+
+    let raw = Command::new(&live.tools.ausearch)
+        .arg("-if")
+        .arg(live.work.join("audit.log"))
+        .args(["-k", &live.key, "--raw"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let reference: BTreeSet<(String, String)> =
+        ausearch_changes(&String::from_utf8_lossy(&raw.stdout))
+            .into_iter()
+            .collect();
+    let logged = lines_of(&live.output);
+    let parsed: Vec<(String, String)> = logged
+        .iter()
+        .map(|l| {
+            assert_eq!(l.get(30..32), Some(": "), "line layout: {l:?}");
+            (l[..30].trim_end().to_string(), l[32..].to_string())
+        })
+        .collect();
+    let plugin: BTreeSet<(String, String)> = parsed.iter().cloned().collect();
+    let missing: Vec<_> = reference.difference(&plugin).take(10).collect();
+    let extra: Vec<_> = plugin.difference(&reference).take(10).collect();
+    eprintln!(
+        "{test}: {ops} file operations in {ops_time:.2?} = {:.0} ops/s sustained; \
+         plugin caught up {caught_up:.2?} after the first operation ({:.2?} after the last); \
+         ausearch -k shows {} changes, the plugin logged {} lines; kernel lost counter {lost_before} -> {lost_after}",
+        ops as f64 / ops_time.as_secs_f64(),
+        caught_up.saturating_sub(ops_time),
+        reference.len(),
+        logged.len(),
+    );
+    assert_eq!(
+        reference.len(),
+        ops,
+        "ausearch -k {} should show every operation (kernel lost counter {lost_before} -> {lost_after})",
+        live.key
+    );
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "plugin vs ausearch: {} missing (first: {missing:#?}), {} extra (first: {extra:#?})",
+        reference.difference(&plugin).count(),
+        plugin.difference(&reference).count()
+    );
+    assert_eq!(parsed.len(), plugin.len(), "no change logged twice");
+    assert_eq!(exit, 0, "the plugin's exit status after auditd's SIGTERM");
+    assert_eq!(mode_of(&live.output), 0o600);
+    let problems = cleanup_now();
+    assert!(problems.is_empty(), "cleanup: {problems:#?}");
+}
