@@ -86,5 +86,10 @@ pub use parser::Parser;
 pub use read::{read_events, read_events_escaped, read_events_with, ReadEvents, ReadOptions};
 pub use types::{EscapeMode, FieldType, RecordType, Timestamp};
 
+/// The README's Rust examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
 /// The libauparse version this crate was built against (from pkg-config).
 pub const LIBAUPARSE_VERSION: &str = env!("AUPARSE_LIBAUPARSE_VERSION");
