@@ -276,10 +276,26 @@ impl Cleanup {
                 "live_auditd: AUPARSE_LIVE_KEEP=1: kept {}",
                 self.work.display()
             );
-        } else if let Err(e) = fs::remove_dir_all(&self.work) {
+        } else if let Err(e) = remove_dir_retrying(&self.work) {
             problems.push(format!("remove {}: {e}", self.work.display()));
         }
         problems
+    }
+}
+
+/// Removes a directory tree; retries while the test's main thread may still
+/// be creating files in it (cleanup from the signal thread).
+fn remove_dir_retrying(dir: &Path) -> std::io::Result<()> {
+    let mut tries = 0;
+    loop {
+        match fs::remove_dir_all(dir) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(_) if tries < 50 => {
+                tries += 1;
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            r => return r,
+        }
     }
 }
 
@@ -410,6 +426,34 @@ struct Live {
     plugin_pid: u32,
 }
 
+/// True if `dir` is on a file system mounted noexec.
+fn noexec(dir: &Path) -> bool {
+    let Ok(c) = std::ffi::CString::new(dir.as_os_str().as_encoded_bytes()) else {
+        return false;
+    };
+    // SAFETY: statvfs is plain old data, valid when zeroed.
+    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: `c` is a NUL-terminated path and `st` a valid, writable statvfs.
+    let rc = unsafe { libc::statvfs(c.as_ptr(), &mut st) };
+    rc == 0 && st.f_flag & libc::ST_NOEXEC != 0
+}
+
+/// Where WORK goes: /tmp, unless it is mounted noexec (auditd must execute
+/// the wrapper there); then cargo's per-target temporary directory. The path
+/// may not contain white space (auditd splits `args` on it).
+fn work_base() -> PathBuf {
+    let base = [Path::new("/tmp"), Path::new(env!("CARGO_TARGET_TMPDIR"))]
+        .into_iter()
+        .find(|d| !noexec(d))
+        .expect("/tmp and the cargo target directory are both mounted noexec");
+    assert!(
+        !base.to_string_lossy().contains(char::is_whitespace),
+        "{}: white space in the path of the work directory",
+        base.display()
+    );
+    base.to_path_buf()
+}
+
 fn wait_until(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) -> Duration {
     let start = Instant::now();
     loop {
@@ -432,10 +476,7 @@ impl Live {
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.subsec_nanos());
-        let work = PathBuf::from(format!(
-            "/tmp/auparse-live.{}.{nanos:09}",
-            std::process::id()
-        ));
+        let work = work_base().join(format!("auparse-live.{}.{nanos:09}", std::process::id()));
         fs::DirBuilder::new()
             .mode(0o700)
             .create(&work)
