@@ -470,7 +470,7 @@ fn wait_until(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) -> 
 
 impl Live {
     /// Starts auditd with the plugin (registering everything for cleanup).
-    /// The watch is not added yet: see [`Live::watch`].
+    /// The watch is not added yet: see [`Live::add_watch`].
     fn start(tools: Tools, status: &HashMap<String, String>, key: &str) -> Live {
         let orig_enabled = status.get("enabled").cloned().unwrap_or_else(|| "0".into());
         let nanos = std::time::SystemTime::now()
@@ -611,8 +611,10 @@ impl Live {
     /// Stops auditd (SIGTERM: it stops the plugin, which must write what is
     /// pending and exit 0); returns the plugin's exit status.
     fn stop(&self) -> i32 {
-        let child = with_cleanup(|c| c.auditd.take()).expect("auditd running");
-        let status = stop_auditd(child).unwrap_or_else(|e| panic!("{e}"));
+        // Under the lock: a signal meanwhile waits for auditd to be gone.
+        let status = with_cleanup(|c| c.auditd.take().map(stop_auditd))
+            .expect("auditd running")
+            .unwrap_or_else(|e| panic!("{e}"));
         eprintln!("auditd stopped: {status}");
         let file = self.work.join("plugin.status");
         wait_until("the plugin's exit status", Duration::from_secs(10), || {
@@ -1252,7 +1254,11 @@ fn fsaction_plugin_loses_nothing_under_load() {
         &live.tools.auditctl,
         &["-b", "65536", "--backlog_wait_time", "60000"],
     );
-    let lost_before = audit_status(&live.tools.auditctl).unwrap()["lost"].clone();
+    let lost_before = audit_status(&live.tools.auditctl)
+        .unwrap()
+        .get("lost")
+        .cloned()
+        .unwrap_or_default();
     live.add_watch();
 
     let names: Vec<PathBuf> = (0..FILES)
@@ -1273,7 +1279,11 @@ fn fsaction_plugin_loses_nothing_under_load() {
         || lines_of(&live.output).len() >= ops,
     );
     let caught_up = start.elapsed();
-    let lost_after = audit_status(&live.tools.auditctl).unwrap()["lost"].clone();
+    let lost_after = audit_status(&live.tools.auditctl)
+        .unwrap()
+        .get("lost")
+        .cloned()
+        .unwrap_or_default();
     let exit = live.stop();
 
     let raw = Command::new(&live.tools.ausearch)
