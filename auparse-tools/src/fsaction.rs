@@ -295,7 +295,8 @@ struct Plugin {
     paths: Vec<Vec<u8>>,
     reopen: Arc<AtomicBool>,
     events: VecDeque<Event>,
-    last_flush: Instant,
+    /// Since when changes have been waiting for their directory.
+    pending_since: Option<Instant>,
 }
 
 impl Plugin {
@@ -339,6 +340,11 @@ impl Plugin {
                 }
                 if !c.success {
                     out.extend_from_slice(b" (failed)");
+                }
+                if !c.dir_known {
+                    // A dirfd-relative path whose directory was never seen:
+                    // the kernel's PARENT name stood in for it.
+                    out.extend_from_slice(b" (directory unknown)");
                 }
                 out.push(b'\n');
             }
@@ -451,6 +457,9 @@ impl Handler for Plugin {
         }
         if self.tracker.pending() == 0 {
             self.events.clear();
+            self.pending_since = None;
+        } else if self.pending_since.is_none() {
+            self.pending_since = Some(Instant::now());
         }
         self.check_signals();
         Ok(())
@@ -459,13 +468,15 @@ impl Handler for Plugin {
     fn idle(&mut self) -> CmdResult {
         self.check_signals();
         // Held-back dirfd-relative changes: log time stops when the input is
-        // quiet, so release them by the wall clock too.
-        if self.tracker.pending() > 0 && self.last_flush.elapsed() >= Duration::from_secs(1) {
+        // quiet, so release them by the wall clock too, once they have
+        // waited a second.
+        if self
+            .pending_since
+            .is_some_and(|t| t.elapsed() >= Duration::from_secs(1))
+        {
             let late = self.tracker.flush();
             self.emit(late);
-        }
-        if self.tracker.pending() == 0 {
-            self.last_flush = Instant::now();
+            self.pending_since = None;
         }
         self.sink.drain();
         Ok(())
@@ -613,7 +624,7 @@ pub fn run(mut args: Args) -> CmdResult {
         paths,
         reopen,
         events: VecDeque::new(),
-        last_flush: Instant::now(),
+        pending_since: None,
     };
     let opts = ReadOptions {
         follow: false,

@@ -141,7 +141,9 @@ impl<H: Handler> Run<'_, H> {
         let timeout = self.opts.poll_interval.as_millis().min(i32::MAX as u128) as i32;
         loop {
             if self.stopped() {
-                return Ok(());
+                // SIGTERM: what is already written to us is still read and
+                // handled (auditd gives its plugins time to drain).
+                return self.drain_readable(src, fd, &mut buf, name);
             }
             let mut pfd = libc::pollfd {
                 fd,
@@ -157,6 +159,35 @@ impl<H: Handler> Run<'_, H> {
                 continue;
             }
             match src.read(&mut buf) {
+                Ok(0) => return Ok(()),
+                Ok(n) => self.feed(&buf[..n])?,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(Fatal(format!("{name}: {e}"))),
+            }
+        }
+    }
+
+    /// Reads what can be read without waiting, to the end of input or until
+    /// nothing more is ready.
+    fn drain_readable(
+        &mut self,
+        src: &mut dyn Read,
+        fd: i32,
+        buf: &mut [u8],
+        name: &str,
+    ) -> CmdResult {
+        loop {
+            let mut pfd = libc::pollfd {
+                fd,
+                events: libc::POLLIN,
+                revents: 0,
+            };
+            // SAFETY: one valid pollfd on the stack; a zero timeout.
+            let rc = unsafe { libc::poll(&mut pfd, 1, 0) };
+            if rc <= 0 || pfd.revents & (libc::POLLIN | libc::POLLHUP) == 0 {
+                return Ok(());
+            }
+            match src.read(buf) {
                 Ok(0) => return Ok(()),
                 Ok(n) => self.feed(&buf[..n])?,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
