@@ -32,6 +32,9 @@ pub struct Measured {
     pub lines: u64,
     /// FNV-1a hash of standard output (when read).
     pub hash: u64,
+    /// Sum of the FNV-1a hashes of each output line: equal for the same
+    /// lines in another order.
+    pub line_sum: u64,
     /// The first bytes of standard output (when read), lossily as text.
     pub head: String,
     /// The last bytes of standard error.
@@ -71,16 +74,21 @@ impl Measured {
 struct Counted {
     lines: u64,
     hash: u64,
+    line_sum: u64,
     head: Vec<u8>,
 }
+
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+const FNV_PRIME: u64 = 0x0100_0000_01b3;
 
 const HEAD: usize = 4096;
 
 fn count(mut r: impl Read) -> Counted {
     let mut c = Counted {
-        hash: 0xcbf2_9ce4_8422_2325,
+        hash: FNV_OFFSET,
         ..Counted::default()
     };
+    let mut line = FNV_OFFSET;
     let mut buf = vec![0u8; 64 * 1024];
     loop {
         let n = match r.read(&mut buf) {
@@ -92,10 +100,18 @@ fn count(mut r: impl Read) -> Counted {
             let take = (HEAD - c.head.len()).min(n);
             c.head.extend_from_slice(&chunk[..take]);
         }
-        c.lines += chunk.iter().filter(|&&b| b == b'\n').count() as u64;
         for &b in chunk {
-            c.hash = (c.hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+            c.hash = (c.hash ^ u64::from(b)).wrapping_mul(FNV_PRIME);
+            line = (line ^ u64::from(b)).wrapping_mul(FNV_PRIME);
+            if b == b'\n' {
+                c.lines += 1;
+                c.line_sum = c.line_sum.wrapping_add(line);
+                line = FNV_OFFSET;
+            }
         }
+    }
+    if line != FNV_OFFSET {
+        c.line_sum = c.line_sum.wrapping_add(line);
     }
     c
 }
@@ -156,6 +172,7 @@ pub fn run_measured(cmd: &mut Command, stdout: Stdout) -> Result<Measured, Strin
         status,
         lines: counted.lines,
         hash: counted.hash,
+        line_sum: counted.line_sum,
         head: String::from_utf8_lossy(&counted.head).into_owned(),
         stderr_tail,
     })
