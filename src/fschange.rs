@@ -468,6 +468,15 @@ impl FsTracker {
                 None => self.pending.push_back(d),
             }
         }
+        // Keep the bound (at most `capacity` waiting) after this event's
+        // drafts too: the oldest are reported with their fallback paths.
+        while self.pending.len() > self.capacity {
+            if let Some(d) = self.pending.pop_front() {
+                if let Some(c) = self.finish(&d, true) {
+                    out.push(c);
+                }
+            }
+        }
         if self.pending.is_empty() {
             for key in std::mem::take(&mut self.removed) {
                 self.dirs.remove(&key);

@@ -35,14 +35,20 @@ impl PrettyOptions {
     }
 }
 
-/// Appends `s` with control characters, backslash and invalid UTF-8 as `\ooo`.
+/// Appends `s` with control characters (C0, DEL and the C1 range U+0080 to
+/// U+009F, which terminals may obey: U+009B is CSI), backslash and invalid
+/// UTF-8 as `\ooo` (each byte of the character).
 pub fn write_escaped(out: &mut Vec<u8>, s: &[u8]) {
     for chunk in s.utf8_chunks() {
-        for &b in chunk.valid().as_bytes() {
-            if b < 0x20 || b == 0x7f || b == b'\\' {
-                let _ = write!(out, "\\{b:03o}");
+        let mut buf = [0u8; 4];
+        for c in chunk.valid().chars() {
+            let bytes = c.encode_utf8(&mut buf).as_bytes();
+            if c.is_control() || c == '\\' {
+                for &b in bytes {
+                    let _ = write!(out, "\\{b:03o}");
+                }
             } else {
-                out.push(b);
+                out.extend_from_slice(bytes);
             }
         }
         for &b in chunk.invalid() {

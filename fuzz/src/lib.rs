@@ -1,0 +1,294 @@
+//! The fuzz targets' code, shared with `tests/fuzz_regressions.rs` (which
+//! includes this file with `#[path]`), so that a crash input found by
+//! `cargo fuzz` is replayed through exactly the same code without libFuzzer.
+//!
+//! Each function panics when a property does not hold; libFuzzer records the
+//! input as a crash.
+
+#![allow(missing_docs)]
+
+use auparse::format::csv::{CsvOptions, CsvWriter};
+use auparse::format::{json, pretty, text};
+use auparse::{Event, Feeder, FsChange, FsTracker, Grouping};
+
+/// Target `feeder_formats`: arbitrary bytes split at arbitrary points through
+/// the Feeder into owned events and every output format.
+///
+/// Input: byte 0 = flags (bit 0: ausearch grouping; bit 1: call `age_events`
+/// between chunks; bits 2-3: end-of-event timeout 0..3 s; bit 4: colour in
+/// pretty; bit 5: every csv extra column), bytes 1..5 = chunk sizes used in
+/// turn (a size of 0 means "flush here, then go on with 1 byte"), the rest =
+/// the log bytes.
+pub fn feeder_formats(data: &[u8]) {
+    if data.len() < 5 {
+        return;
+    }
+    let flags = data[0];
+    let sizes = &data[1..5];
+    let log = &data[5..];
+    let grouping = if flags & 1 != 0 {
+        Grouping::Ausearch
+    } else {
+        Grouping::Libauparse
+    };
+    let age = flags & 2 != 0;
+    let timeout = u32::from((flags >> 2) & 3);
+    let color = flags & 16 != 0;
+    let extra = flags & 32 != 0;
+
+    let mut feeder = Feeder::new().expect("Feeder::new");
+    feeder.set_grouping(grouping);
+    feeder.set_eoe_timeout(timeout);
+    let mut events: Vec<Event> = Vec::new();
+    let mut rest = log;
+    let mut i = 0;
+    let mut mid_flush = false;
+    while !rest.is_empty() {
+        let size = sizes[i % sizes.len()] as usize;
+        i += 1;
+        if size == 0 {
+            feeder
+                .flush(|ev| events.push(ev.to_event()))
+                .expect("flush");
+            mid_flush = true;
+        }
+        let n = size.clamp(1, rest.len());
+        feeder
+            .feed(&rest[..n], |ev| events.push(ev.to_event()))
+            .expect("feed");
+        rest = &rest[n..];
+        if age {
+            feeder
+                .age_events(|ev| events.push(ev.to_event()))
+                .expect("age_events");
+        }
+    }
+    feeder
+        .flush(|ev| events.push(ev.to_event()))
+        .expect("flush");
+    assert!(
+        !feeder.has_pending().expect("has_pending"),
+        "flush left events pending"
+    );
+
+    // Fed in one piece, the same events come out (libauparse grouping:
+    // whole lines make its delivery independent of the chunking; the Rust
+    // grouper's is by construction). Wall-clock aging and mid-stream
+    // flushes legitimately change the grouping, so compare only without.
+    if !age && !mid_flush {
+        let mut whole = Feeder::new().expect("Feeder::new");
+        whole.set_grouping(grouping);
+        whole.set_eoe_timeout(timeout);
+        let mut once: Vec<Event> = Vec::new();
+        whole
+            .feed(log, |ev| once.push(ev.to_event()))
+            .expect("feed");
+        whole.flush(|ev| once.push(ev.to_event())).expect("flush");
+        assert_eq!(events, once, "chunked feed differs from one-piece feed");
+    }
+
+    write_all_formats(&events, color, extra);
+}
+
+/// Every output format of `events`; asserts the JSON lines parse, one per event.
+pub fn write_all_formats(events: &[Event], color: bool, extra: bool) {
+    let mut tracker = FsTracker::with_capacity(64);
+    let jopts = json::JsonOptions::new(false);
+    let popts = pretty::PrettyOptions::new(color, false);
+    let topts = text::TextOptions::default();
+    let mut copts = CsvOptions::default();
+    copts.extra_time = extra;
+    copts.extra_labels = extra;
+    copts.extra_keys = extra;
+    copts.extra_obj2 = extra;
+    let csv = CsvWriter::new(copts);
+
+    let mut js = Vec::new();
+    let mut other = Vec::new();
+    csv.header(&mut other);
+    for ev in events {
+        let changes = tracker.changes(ev);
+        let before = js.len();
+        json::write_event(ev, &changes, &jopts, &mut js);
+        check_json_line(&js[before..]);
+        pretty::write_event(ev, &changes, &popts, &mut other);
+        text::write_text(ev, &topts, &mut other);
+        csv.row(ev, &mut other);
+        for c in &changes {
+            check_change(c);
+        }
+        // Keep memory bounded on long inputs.
+        other.clear();
+    }
+    for c in tracker.flush() {
+        check_change(&c);
+    }
+    let lines = js.split(|&b| b == b'\n').filter(|l| !l.is_empty()).count();
+    assert_eq!(lines, events.len(), "one JSON line per event");
+}
+
+/// One JSON line: ends in a newline, has no other, parses as an object.
+fn check_json_line(line: &[u8]) {
+    assert_eq!(line.last(), Some(&b'\n'), "JSON line ends in a newline");
+    let body = &line[..line.len() - 1];
+    assert!(!body.contains(&b'\n'), "a newline inside a JSON line");
+    let v: serde_json::Value = serde_json::from_slice(body)
+        .unwrap_or_else(|e| panic!("invalid JSON ({e}): {}", String::from_utf8_lossy(body)));
+    assert!(v.is_object(), "JSON line is an object");
+}
+
+/// A change's JSON object parses, and its text-form paths are one clean line.
+fn check_change(c: &FsChange) {
+    let mut out = Vec::new();
+    json::write_change(c, &mut out);
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap_or_else(|e| {
+        panic!(
+            "invalid change JSON ({e}): {}",
+            String::from_utf8_lossy(&out)
+        )
+    });
+    assert!(v.is_object());
+    for p in [Some(&c.path), c.old_path.as_ref(), c.target.as_ref()]
+        .into_iter()
+        .flatten()
+    {
+        check_pretty_escape(p);
+    }
+}
+
+/// Record types target `fschange` builds records of, by the first byte of a line.
+const TYPES: &[&str] = &[
+    "SYSCALL",
+    "CWD",
+    "PATH",
+    "PATH",
+    "PATH",
+    "PROCTITLE",
+    "EOE",
+    "CONFIG_CHANGE",
+];
+
+/// Target `fschange`: events built from fuzzed record text through the
+/// filesystem-change classification.
+///
+/// Input: byte 0 = tracker capacity (1..=16, small so eviction happens) and
+/// maximum wait (bits 4-5); then lines. Each line's first byte picks the
+/// record type (low 3 bits) and whether the serial advances (bit 3) and the
+/// second advances (bit 4); the rest of the line is the record's field text.
+/// Each line becomes `type=T msg=audit(SEC.MS:SERIAL): TEXT`.
+pub fn fschange(data: &[u8]) {
+    let Some((&head, body)) = data.split_first() else {
+        return;
+    };
+    let capacity = usize::from(head & 15) + 1;
+    let max_wait = u32::from((head >> 4) & 3);
+    let mut log = Vec::new();
+    let mut serial = 100u64;
+    let mut sec = 1_700_000_000u64;
+    for line in body.split(|&b| b == b'\n') {
+        let Some((&sel, text)) = line.split_first() else {
+            continue;
+        };
+        if sel & 8 != 0 {
+            serial += 1;
+        }
+        if sel & 16 != 0 {
+            sec += u64::from(sel >> 5);
+        }
+        let ty = TYPES[usize::from(sel & 7)];
+        log.extend_from_slice(format!("type={ty} msg=audit({sec}.123:{serial}): ").as_bytes());
+        log.extend_from_slice(text);
+        log.push(b'\n');
+    }
+    let mut feeder = Feeder::new().expect("Feeder::new");
+    feeder.set_eoe_timeout(2);
+    let mut events = Vec::new();
+    feeder
+        .feed(&log, |ev| events.push(ev.to_event()))
+        .expect("feed");
+    feeder
+        .flush(|ev| events.push(ev.to_event()))
+        .expect("flush");
+
+    let mut tracker = FsTracker::with_capacity(capacity);
+    tracker.set_max_wait(max_wait);
+    let mut changes = Vec::new();
+    for ev in &events {
+        changes.extend(tracker.changes(ev));
+        assert!(tracker.len() <= capacity, "tracker over its capacity");
+        assert!(tracker.pending() <= capacity, "pending over the capacity");
+    }
+    changes.extend(tracker.flush());
+    assert_eq!(tracker.pending(), 0, "flush left changes pending");
+    for c in &changes {
+        check_change(c);
+        // Paths are joined to the cwd and normalized lexically (they stay
+        // relative when the event has no absolute cwd): normalizing again
+        // changes nothing.
+        for p in [Some(&c.path), c.old_path.as_ref()].into_iter().flatten() {
+            assert!(!p.is_empty(), "empty path");
+            assert_eq!(auparse::join_normalize(None, p), p.0, "path not normalized");
+        }
+    }
+    write_all_formats(&events, false, true);
+}
+
+/// Target `escape`: `json::write_str` gives a JSON string that decodes back
+/// to the input (with `\xHH` for each invalid byte); `pretty::write_escaped`
+/// gives one line without control characters that unescapes to the input.
+pub fn escape(data: &[u8]) {
+    let mut out = Vec::new();
+    json::write_str(&mut out, data);
+    let decoded: String = serde_json::from_slice(&out).unwrap_or_else(|e| {
+        panic!(
+            "write_str gave invalid JSON ({e}): {}",
+            String::from_utf8_lossy(&out)
+        )
+    });
+    if let Ok(s) = std::str::from_utf8(data) {
+        assert_eq!(decoded, s, "JSON string does not decode to the input");
+    } else {
+        assert_eq!(decoded, auparse::bytes::escape_invalid_utf8(data));
+    }
+    assert!(!out.contains(&b'\n'), "raw newline in a JSON string");
+    check_pretty_escape(data);
+}
+
+/// `pretty::write_escaped(s)`: valid UTF-8 with no control character (so no
+/// newline, no ESC), and `\ooo` unescaping gives `s` back.
+pub fn check_pretty_escape(s: &[u8]) {
+    let mut out = Vec::new();
+    pretty::write_escaped(&mut out, s);
+    let text = std::str::from_utf8(&out).expect("write_escaped output is UTF-8");
+    if let Some(c) = text.chars().find(|c| c.is_control()) {
+        panic!(
+            "control character U+{:04X} in escaped output {text:?}",
+            c as u32
+        );
+    }
+    assert_eq!(
+        unescape_octal(&out),
+        s,
+        "escaped output does not unescape to the input"
+    );
+}
+
+/// Reverses `\ooo` escapes.
+pub fn unescape_octal(s: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(s.len());
+    let mut i = 0;
+    while i < s.len() {
+        if s[i] == b'\\' && i + 4 <= s.len() {
+            let digits = &s[i + 1..i + 4];
+            if digits.iter().all(|d| (b'0'..=b'7').contains(d)) {
+                let v = digits.iter().fold(0u32, |a, d| a * 8 + u32::from(d - b'0'));
+                out.push(v as u8);
+                i += 4;
+                continue;
+            }
+        }
+        out.push(s[i]);
+        i += 1;
+    }
+    out
+}
