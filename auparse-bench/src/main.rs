@@ -24,7 +24,7 @@ OPTIONS:
                         then takes about 5 minutes on 2 cores, the Python original
                         most of it)
     --only LOG          run one log only: clean, known-uids, enriched, anom (repeatable)
-    --skip CONTENDER    leave a contender out (repeatable): c, feeder, owned, json, text,
+    --skip CONTENDER    leave a contender out (repeatable): c, feeder, feeder-ausearch, owned, json, text,
                         ausearch, python
     --repeat R          run each contender R times, keep the fastest (default 1)
     --cache DIR         where logs and the Python wheel go (default target/auparse-bench)
@@ -37,7 +37,7 @@ Each contender runs in its own child process; wall time is measured around
 spawn..wait4, peak RSS is the child's ru_maxrss.
 
 INTERNAL (one contender in this process; also what to profile):
-    auparse-bench child c|feeder|owned LOG     prints `EVENTS CHECKSUM`
+    auparse-bench child c|feeder|feeder-ausearch|owned LOG     prints `EVENTS CHECKSUM`
 ";
 
 /// A generated log: its name and the generator flags that make it.
@@ -70,7 +70,16 @@ const LOGS: &[LogKind] = &[
     },
 ];
 
-const CONTENDERS: &[&str] = &["c", "feeder", "owned", "json", "text", "ausearch", "python"];
+const CONTENDERS: &[&str] = &[
+    "c",
+    "feeder",
+    "feeder-ausearch",
+    "owned",
+    "json",
+    "text",
+    "ausearch",
+    "python",
+];
 
 struct Options {
     events: u64,
@@ -175,13 +184,14 @@ fn main() -> ExitCode {
 /// `auparse-bench child KIND LOG`: one in-process contender.
 fn child_main(args: &[OsString]) -> ExitCode {
     let [kind, log] = args else {
-        eprintln!("usage: auparse-bench child c|feeder|owned LOG");
+        eprintln!("usage: auparse-bench child c|feeder|feeder-ausearch|owned LOG");
         return ExitCode::from(2);
     };
     let log = Path::new(log);
     let result = match kind.to_str() {
         Some("c") => work::c_loop(log),
-        Some("feeder") => work::feeder_walk(log),
+        Some("feeder") => work::feeder_walk(log, auparse::Grouping::Libauparse),
+        Some("feeder-ausearch") => work::feeder_walk(log, auparse::Grouping::Ausearch),
         Some("owned") => work::owned_events(log),
         _ => {
             eprintln!("unknown contender {kind:?}");
@@ -406,6 +416,7 @@ fn run_log(o: &Options, me: &Path, tools: &Tools, log: &Path) -> Vec<Row> {
     for (id, label) in [
         ("c", "C loop (ref_loop.c)"),
         ("feeder", "Rust Feeder walk"),
+        ("feeder-ausearch", "Rust Feeder walk, --grouping ausearch"),
         ("owned", "Rust to_event()"),
     ] {
         if skip(id) {

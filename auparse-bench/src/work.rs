@@ -8,7 +8,7 @@
 //! saw; the Feeder walk sums exactly what the C loop sums, so equal checksums
 //! show that both did the same work on the same data.
 
-use auparse::{EventRef, Feeder, NormField, Normalized};
+use auparse::{EventRef, Feeder, Grouping, NormField, Normalized};
 use std::ffi::{c_char, c_longlong, c_ulonglong, CString};
 use std::fs::File;
 use std::io::{self, Read};
@@ -54,9 +54,14 @@ pub fn c_loop(path: &Path) -> io::Result<Outcome> {
 }
 
 /// Feeds `path` to a Feeder in 64 KiB chunks and calls `on_event` for each event.
-fn feed_file(path: &Path, mut on_event: impl FnMut(&mut EventRef<'_>)) -> io::Result<()> {
+fn feed_file(
+    path: &Path,
+    grouping: Grouping,
+    mut on_event: impl FnMut(&mut EventRef<'_>),
+) -> io::Result<()> {
     let mut file = File::open(path)?;
     let mut feeder = Feeder::new().map_err(io::Error::other)?;
+    feeder.set_grouping(grouping);
     let mut buf = vec![0u8; CHUNK];
     loop {
         let n = match file.read(&mut buf) {
@@ -108,12 +113,12 @@ fn sum_normalized(sum: &mut u64, n: &Normalized) {
 
 /// The reference work through borrowed views: every record and field (name,
 /// raw, type, realpath or interpretation), then `normalize()`.
-pub fn feeder_walk(path: &Path) -> io::Result<Outcome> {
+pub fn feeder_walk(path: &Path, grouping: Grouping) -> io::Result<Outcome> {
     let mut out = Outcome {
         events: 0,
         checksum: 0,
     };
-    feed_file(path, |ev| {
+    feed_file(path, grouping, |ev| {
         out.events += 1;
         let mut sum = out.checksum;
         let ts = ev.timestamp();
@@ -156,7 +161,7 @@ pub fn owned_events(path: &Path) -> io::Result<Outcome> {
         events: 0,
         checksum: 0,
     };
-    feed_file(path, |ev| {
+    feed_file(path, Grouping::Libauparse, |ev| {
         let event = ev.to_event();
         out.events += 1;
         let mut sum = out.checksum;

@@ -90,10 +90,10 @@ pub struct CommonArgs {
     /// End-of-event timeout in seconds of log time (default: auditd.conf's, or 2).
     #[arg(long, value_name = "SECS")]
     pub eoe_timeout: Option<u32>,
-    /// Who groups records into events: libauparse's feed mode, or a Rust
-    /// grouper that does what ausearch does (its event order; fast on logs
-    /// with kernel ANOM_* records or out-of-order timestamps). Default:
-    /// ausearch for text and csv, libauparse otherwise.
+    /// Who groups records into events: a Rust grouper that does what
+    /// ausearch does (the default: ausearch's event order, fast on logs with
+    /// kernel ANOM_* records or out-of-order timestamps), or libauparse's
+    /// feed mode (the order the original auditd_tools printed).
     #[arg(long, value_enum, value_name = "WHO")]
     pub grouping: Option<GroupingArg>,
 }
@@ -266,13 +266,13 @@ fn run_format(common: &CommonArgs, format: Format, escape: EscapeMode) -> CmdRes
     feeder
         .set_escape_mode(escape)
         .map_err(|e| Fatal(e.to_string()))?;
-    let ausearch_like = matches!(format, Format::Text | Format::Csv(..));
     let needs_attrs = matches!(&format, Format::Csv(w, _) if w.options().extra_labels);
+    // The Rust grouper by default: it is what ausearch does (text and csv
+    // must match it), and libauparse's own grouping slows down by a large
+    // factor on logs with kernel ANOM_* records or out-of-order timestamps.
     feeder.set_grouping(match common.grouping {
-        Some(GroupingArg::Ausearch) => Grouping::Ausearch,
         Some(GroupingArg::Libauparse) => Grouping::Libauparse,
-        None if ausearch_like => Grouping::Ausearch,
-        None => Grouping::Libauparse,
+        Some(GroupingArg::Ausearch) | None => Grouping::Ausearch,
     });
     if let Some(t) = common.eoe_timeout {
         feeder.set_eoe_timeout(t);
