@@ -16,7 +16,7 @@ use std::collections::VecDeque;
 use std::ffi::OsString;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write as _};
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::{MetadataExt as _, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -176,6 +176,9 @@ struct Sink {
     max_pending: usize,
     dropped: u64,
     failing: bool,
+    /// Bytes of the first backlog line already in the file (a short write
+    /// on a full disk): the rest is written later, not the whole line again.
+    front_done: usize,
 }
 
 impl Sink {
@@ -189,6 +192,7 @@ impl Sink {
             max_pending: max_pending.max(1),
             dropped: 0,
             failing: false,
+            front_done: 0,
         };
         if let Some(p) = &s.path {
             // A bad output at start is fatal (wrong path, permissions).
@@ -201,9 +205,19 @@ impl Sink {
     /// Closes and reopens the output (after logrotate moved it).
     fn reopen(&mut self) {
         if let Some(p) = &self.path {
-            self.file = None;
+            let old = self.file.take().and_then(|f| f.metadata().ok());
             match open_output(p, self.mode) {
-                Ok(f) => self.file = Some(f),
+                Ok(f) => {
+                    // A line begun in another file (rotated or deleted) is
+                    // written whole to the new one.
+                    let same = old
+                        .zip(f.metadata().ok())
+                        .is_some_and(|(a, b)| a.dev() == b.dev() && a.ino() == b.ino());
+                    if !same {
+                        self.front_done = 0;
+                    }
+                    self.file = Some(f);
+                }
                 Err(e) => eprintln!("auparse-fsaction: reopen {}: {e}", p.display()),
             }
         }
@@ -213,6 +227,7 @@ impl Sink {
     fn push(&mut self, line: Vec<u8>) {
         if self.backlog.len() >= self.max_pending {
             self.backlog.pop_front();
+            self.front_done = 0;
             self.dropped += 1;
             if self.dropped == 1 || self.dropped.is_power_of_two() {
                 eprintln!(
@@ -233,12 +248,13 @@ impl Sink {
                     let mut out = io::stdout().lock();
                     out.write_all(line).and_then(|()| out.flush())
                 }
-                (Some(_), Some(f)) => write_once(f, line),
+                (Some(_), Some(f)) => write_rest(f, line, &mut self.front_done),
                 (Some(_), None) => Err(io::Error::other("output is not open")),
             };
             match r {
                 Ok(()) => {
                     self.backlog.pop_front();
+                    self.front_done = 0;
                     if self.failing {
                         self.failing = false;
                         eprintln!("auparse-fsaction: output writable again");
@@ -267,12 +283,17 @@ impl Sink {
     }
 }
 
-/// One write(2) of the whole line; a short write (disk full) writes the rest
-/// later rather than losing it.
-fn write_once(f: &mut File, line: &[u8]) -> io::Result<()> {
-    let n = f.write(line)?;
-    if n < line.len() {
-        f.write_all(&line[n..])?;
+/// Writes `line` from byte `*done` on, normally in one write(2). After a
+/// short write (disk full) `*done` records how far it got, so that the rest
+/// is written later and the line is neither lost nor repeated in part.
+fn write_rest(f: &mut File, line: &[u8], done: &mut usize) -> io::Result<()> {
+    while *done < line.len() {
+        match f.write(&line[*done..]) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => *done += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
     }
     Ok(())
 }

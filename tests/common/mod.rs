@@ -72,3 +72,57 @@ pub fn events_in_chunks(data: &[u8], chunk: usize) -> Vec<auparse::Event> {
     feeder.flush(|ev| events.push(ev.to_event())).unwrap();
     events
 }
+
+/// The serials of the events a plain C loop over auparse-sys gets from
+/// `data` (fed in 4096-byte pieces, a final newline added if missing, then
+/// `auparse_flush_feed`), in delivery order. Like `c_loop_count` of
+/// tests/corpus.rs, only well-formed events count: those whose first record
+/// has a nonzero type (libauparse makes a bogus type-0 event of some lines
+/// that are not records, which the Feeder drops).
+///
+/// The caller must make sure no other libauparse parser of the test binary
+/// is in use meanwhile (the safe API's lock is not taken here).
+pub fn c_loop_serials(data: &[u8]) -> Vec<u64> {
+    use auparse::ffi;
+    use std::ffi::c_void;
+
+    unsafe extern "C" fn collect(
+        au: *mut ffi::auparse_state_t,
+        ty: ffi::auparse_cb_event_t,
+        user: *mut c_void,
+    ) {
+        if ty != ffi::AUPARSE_CB_EVENT_READY {
+            return;
+        }
+        // SAFETY: `au` is the parser calling us, positioned on the ready event.
+        let typed = unsafe { ffi::auparse_first_record(au) == 1 && ffi::auparse_get_type(au) != 0 };
+        if typed {
+            // SAFETY: as above.
+            let serial = unsafe { ffi::auparse_get_serial(au) };
+            // SAFETY: `user` is the &mut Vec<u64> registered below, alive for the parser's life.
+            unsafe { (*(user as *mut Vec<u64>)).push(serial as u64) };
+        }
+    }
+    let mut serials: Vec<u64> = Vec::new();
+    let mut bytes = data.to_vec();
+    if bytes.last().is_some_and(|&b| b != b'\n') {
+        bytes.push(b'\n');
+    }
+    // SAFETY: a parser created, fed and destroyed here; `serials` outlives it.
+    unsafe {
+        let au = ffi::auparse_init(ffi::AUSOURCE_FEED, std::ptr::null());
+        assert!(!au.is_null());
+        ffi::auparse_add_callback(
+            au,
+            Some(collect),
+            &mut serials as *mut Vec<u64> as *mut c_void,
+            None,
+        );
+        for piece in bytes.chunks(4096) {
+            ffi::auparse_feed(au, piece.as_ptr().cast(), piece.len());
+        }
+        ffi::auparse_flush_feed(au);
+        ffi::auparse_destroy(au);
+    }
+    serials
+}
