@@ -185,9 +185,26 @@ impl EventRef<'_> {
                 let type_name = rec.type_name_lossy();
                 // ENRICHED records carry their own names after 0x1d.
                 let enriched = rec.is_enriched();
-                let mut fields = Vec::with_capacity(rec.num_fields());
+                let mut fields = Vec::with_capacity(if opts.skip_fields {
+                    0
+                } else {
+                    rec.num_fields()
+                });
                 let mut it = rec.fields();
+                let mut first = true;
                 while let Some(f) = it.next() {
+                    if opts.skip_fields && !std::mem::take(&mut first) {
+                        // Keys only, uninterpreted (they are decoded from the raw value).
+                        if f.name() == b"key" {
+                            fields.push(Field {
+                                name: f.name().into(),
+                                raw: f.raw().into(),
+                                interpreted: f.raw().into(),
+                                field_type: FieldType::EscapedKey,
+                            });
+                        }
+                        continue;
+                    }
                     let field_type = f.field_type();
                     let raw = f.raw();
                     let interpreted = if field_type.is_id() && !enriched {
@@ -245,6 +262,12 @@ pub struct EventOptions {
     /// Also fill [`Event::normalized_all`] (a second normalization that
     /// collects attributes; `format::csv` needs it for `extra_labels`).
     pub normalize_attrs: bool,
+    /// Leave out the fields (records keep their type, their first field —
+    /// `type` or `node` — and their `key` fields, uninterpreted, so
+    /// [`Event::keys`] is still right): what
+    /// `format::text` and `format::csv` need, without the cost of
+    /// interpreting every field.
+    pub skip_fields: bool,
 }
 
 impl EventOptions {
@@ -252,7 +275,14 @@ impl EventOptions {
     pub fn normalize_attrs(yes: bool) -> Self {
         EventOptions {
             normalize_attrs: yes,
+            ..Self::default()
         }
+    }
+
+    /// These options with [`skip_fields`](Self::skip_fields) set as given.
+    pub fn with_skip_fields(mut self, yes: bool) -> Self {
+        self.skip_fields = yes;
+        self
     }
 }
 

@@ -487,6 +487,10 @@ impl FsTracker {
     }
 
     fn classify(&mut self, ev: &Event) -> Vec<Draft> {
+        // Only syscall events with PATH records change files.
+        if !ev.records.iter().any(|r| r.record_type == RecordType::PATH) {
+            return Vec::new();
+        }
         let Some(sys) = ev.record(RecordType::SYSCALL) else {
             return Vec::new();
         };

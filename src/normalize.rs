@@ -138,7 +138,17 @@ fn current_field(ev: &mut EventRef<'_>) -> Option<NormField> {
         let field = cbytes(ffi::auparse_get_field_name(au))?;
         let raw = cbytes(ffi::auparse_get_field_str(au)).unwrap_or_default();
         let field_type = FieldType::from_raw(ffi::auparse_get_field_type(au) as u32);
-        let interpret = || cbytes(ffi::auparse_interpret_field(au)).unwrap_or(raw);
+        // File names joined to the cwd, as to_event and ausearch show them
+        // (realpath and interpretation share libauparse's cache slot: asking
+        // for the realpath first decides it).
+        let interpret = || {
+            if field_type == FieldType::EscapedFile {
+                if let Some(p) = cbytes(ffi::auparse_interpret_realpath(au)) {
+                    return p;
+                }
+            }
+            cbytes(ffi::auparse_interpret_field(au)).unwrap_or(raw)
+        };
         let enriched =
             || cbytes(ffi::auparse_get_record_interpretations(au)).is_some_and(|s| !s.is_empty());
         // The same uid/gid cache as EventRef::to_event (ENRICHED records excepted).

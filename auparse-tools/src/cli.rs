@@ -179,6 +179,9 @@ struct Printer {
     format: Format,
     queue: VecDeque<(Event, Vec<FsChange>)>,
     buf: Vec<u8>,
+    /// Compute filesystem changes (json and pretty show them; --action may
+    /// match them).
+    track: bool,
 }
 
 impl Printer {
@@ -228,15 +231,30 @@ impl Printer {
     }
 }
 
+/// Events held back while an earlier one waits for its directory (rm -r of a
+/// tree seen for the first time): beyond this, the waiting changes are
+/// reported with the PARENT name standing in, so memory stays bounded.
+const MAX_HELD: usize = 256;
+
 impl Handler for Printer {
     fn events(&mut self, batch: &mut Vec<Event>) -> CmdResult {
         for ev in batch.drain(..) {
             if !self.filter.matches_event(&ev) {
                 continue;
             }
+            if !self.track {
+                // text and csv show no filesystem changes.
+                self.print(&ev, &[])?;
+                continue;
+            }
             let changes = self.tracker.changes(&ev);
             self.queue.push_back((ev, Vec::new()));
             self.attach(changes);
+            if self.queue.len() > MAX_HELD {
+                let late = self.tracker.flush();
+                self.attach(late);
+                self.drain(true)?;
+            }
         }
         self.drain(false)?;
         self.out.batch_done()
@@ -267,6 +285,7 @@ fn run_format(common: &CommonArgs, format: Format, escape: EscapeMode) -> CmdRes
         .set_escape_mode(escape)
         .map_err(|e| Fatal(e.to_string()))?;
     let needs_attrs = matches!(&format, Format::Csv(w, _) if w.options().extra_labels);
+    let track = matches!(format, Format::Json(_) | Format::Pretty(_)) || !common.actions.is_empty();
     // The Rust grouper by default: it is what ausearch does (text and csv
     // must match it), and libauparse's own grouping slows down by a large
     // factor on logs with kernel ANOM_* records or out-of-order timestamps.
@@ -292,6 +311,7 @@ fn run_format(common: &CommonArgs, format: Format, escape: EscapeMode) -> CmdRes
         format,
         queue: VecDeque::new(),
         buf: Vec::with_capacity(64 * 1024),
+        track,
     };
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     if common.follow {
@@ -302,7 +322,7 @@ fn run_format(common: &CommonArgs, format: Format, escape: EscapeMode) -> CmdRes
     }
     let sources: Vec<Source> = common.files.iter().map(|f| Source::from_arg(f)).collect();
     let opts = ReadOptions {
-        event: auparse::EventOptions::normalize_attrs(needs_attrs),
+        event: auparse::EventOptions::normalize_attrs(needs_attrs).with_skip_fields(!track),
         follow: common.follow,
         progress: !common.no_progress,
         stop: Some(stop),

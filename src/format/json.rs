@@ -45,17 +45,53 @@ impl JsonOptions {
     }
 }
 
+/// Bytes that need more than a copy: control characters, `"`, `\\`, DEL,
+/// and every non-ASCII byte (checked as UTF-8).
+const SPECIAL: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = i < 0x20 || i == b'"' as usize || i == b'\\' as usize || i >= 0x7f;
+        i += 1;
+    }
+    t
+};
+
 /// Appends `s` as a JSON string (quotes included), escaping invalid UTF-8 as `\xHH`.
 pub fn write_str(out: &mut Vec<u8>, s: &[u8]) {
     out.push(b'"');
-    let mut chunks = s.utf8_chunks();
-    for chunk in &mut chunks {
+    // Fast path: runs of plain ASCII are copied as they are.
+    let mut start = 0;
+    let mut i = 0;
+    while i < s.len() {
+        let b = s[i];
+        if !SPECIAL[b as usize] {
+            i += 1;
+            continue;
+        }
+        out.extend_from_slice(&s[start..i]);
+        if b >= 0x80 {
+            // Non-ASCII: the rest goes through UTF-8 validation.
+            write_utf8(out, &s[i..]);
+            out.push(b'"');
+            return;
+        }
+        write_valid(out, &s[i..=i]);
+        i += 1;
+        start = i;
+    }
+    out.extend_from_slice(&s[start..]);
+    out.push(b'"');
+}
+
+/// Valid UTF-8 with JSON escapes; invalid bytes as `\xHH`.
+fn write_utf8(out: &mut Vec<u8>, s: &[u8]) {
+    for chunk in s.utf8_chunks() {
         write_valid(out, chunk.valid().as_bytes());
         for b in chunk.invalid() {
             let _ = write!(out, "\\\\x{b:02x}");
         }
     }
-    out.push(b'"');
 }
 
 fn write_valid(out: &mut Vec<u8>, s: &[u8]) {
@@ -169,13 +205,21 @@ pub fn write_event(ev: &Event, changes: &[FsChange], opts: &JsonOptions, out: &m
         out.extend_from_slice(b"{\"_type\":");
         write_str(out, r.type_name.as_bytes());
         out.extend_from_slice(b",\"_raw\":{");
-        // Fields by name: first position, last value.
+        // Fields by name: first position, last value. Names rarely repeat:
+        // a 64-bit filter on (length, first byte) skips most comparisons.
         seen.clear();
+        let mut filter = 0u64;
         for (i, f) in r.fields.iter().enumerate() {
-            match seen.iter_mut().find(|(n, _)| *n == &f.name[..]) {
-                Some(slot) => slot.1 = i,
-                None => seen.push((&f.name, i)),
+            let bit = 1u64
+                << ((f.name.len() * 31 + usize::from(f.name.first().copied().unwrap_or(0))) % 64);
+            if filter & bit != 0 {
+                if let Some(slot) = seen.iter_mut().find(|(n, _)| *n == &f.name[..]) {
+                    slot.1 = i;
+                    continue;
+                }
             }
+            filter |= bit;
+            seen.push((&f.name, i));
         }
         let mut first = true;
         for &(name, i) in &seen {
