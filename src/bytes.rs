@@ -21,84 +21,154 @@ use std::ops::Deref;
 
 /// An owned byte string from an audit record. Derefs to `[u8]`; serializes
 /// with the [escaping scheme](self).
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
-pub struct Bytes(pub Vec<u8>);
+///
+/// Short strings (up to 22 bytes: field names, numbers, most values) are kept
+/// inline, without a heap allocation: an event holds hundreds of them.
+#[derive(Clone)]
+pub struct Bytes(Repr);
+
+const INLINE: usize = 22;
+
+#[derive(Clone)]
+enum Repr {
+    Inline { len: u8, buf: [u8; INLINE] },
+    Heap(Box<[u8]>),
+}
 
 impl Bytes {
     /// The bytes as text: borrowed when valid UTF-8, otherwise [escaped](self).
     pub fn to_str_escaped(&self) -> Cow<'_, str> {
-        escape_invalid_utf8(&self.0)
+        escape_invalid_utf8(self)
     }
 
     /// The bytes as `&str` if they are valid UTF-8.
     pub fn as_str(&self) -> Option<&str> {
-        std::str::from_utf8(&self.0).ok()
+        std::str::from_utf8(self).ok()
     }
 
-    /// The inner vector.
+    /// The bytes as a vector.
     pub fn into_vec(self) -> Vec<u8> {
-        self.0
+        match self.0 {
+            Repr::Heap(b) => b.into_vec(),
+            Repr::Inline { len, buf } => buf[..usize::from(len)].to_vec(),
+        }
+    }
+
+    /// The bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        match &self.0 {
+            Repr::Inline { len, buf } => &buf[..usize::from(*len)],
+            Repr::Heap(b) => b,
+        }
+    }
+}
+
+impl Default for Bytes {
+    fn default() -> Self {
+        Bytes(Repr::Inline {
+            len: 0,
+            buf: [0; INLINE],
+        })
     }
 }
 
 impl Deref for Bytes {
     type Target = [u8];
     fn deref(&self) -> &[u8] {
-        &self.0
+        self.as_bytes()
     }
 }
 
 impl AsRef<[u8]> for Bytes {
     fn as_ref(&self) -> &[u8] {
-        &self.0
+        self.as_bytes()
     }
 }
 
 impl From<&[u8]> for Bytes {
     fn from(b: &[u8]) -> Self {
-        Bytes(b.to_vec())
+        if b.len() <= INLINE {
+            let mut buf = [0; INLINE];
+            buf[..b.len()].copy_from_slice(b);
+            Bytes(Repr::Inline {
+                len: b.len() as u8,
+                buf,
+            })
+        } else {
+            Bytes(Repr::Heap(b.into()))
+        }
     }
 }
 
 impl From<Vec<u8>> for Bytes {
     fn from(b: Vec<u8>) -> Self {
-        Bytes(b)
+        if b.len() <= INLINE {
+            Bytes::from(&b[..])
+        } else {
+            Bytes(Repr::Heap(b.into_boxed_slice()))
+        }
     }
 }
 
 impl From<&str> for Bytes {
     fn from(s: &str) -> Self {
-        Bytes(s.as_bytes().to_vec())
+        Bytes::from(s.as_bytes())
+    }
+}
+
+impl PartialEq for Bytes {
+    fn eq(&self, other: &Bytes) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+
+impl Eq for Bytes {}
+
+impl std::hash::Hash for Bytes {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        self.as_bytes().hash(h)
+    }
+}
+
+impl PartialOrd for Bytes {
+    fn partial_cmp(&self, other: &Bytes) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Bytes {
+    fn cmp(&self, other: &Bytes) -> std::cmp::Ordering {
+        self.as_bytes().cmp(other.as_bytes())
     }
 }
 
 impl PartialEq<str> for Bytes {
     fn eq(&self, other: &str) -> bool {
-        self.0 == other.as_bytes()
+        self.as_bytes() == other.as_bytes()
     }
 }
 
 impl PartialEq<&str> for Bytes {
     fn eq(&self, other: &&str) -> bool {
-        self.0 == other.as_bytes()
+        self.as_bytes() == other.as_bytes()
     }
 }
 
 impl fmt::Debug for Bytes {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&*escape_invalid_utf8(&self.0), f)
+        fmt::Debug::fmt(&*escape_invalid_utf8(self), f)
     }
 }
 
 impl fmt::Display for Bytes {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&escape_invalid_utf8(&self.0))
+        f.write_str(&escape_invalid_utf8(self))
     }
 }
 
 impl Serialize for Bytes {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&escape_invalid_utf8(&self.0))
+        s.serialize_str(&escape_invalid_utf8(self))
     }
 }
 
@@ -167,8 +237,20 @@ mod tests {
             escape_invalid_utf8(b"caf\xe9/\xff\xfe"),
             "caf\\xe9/\\xff\\xfe"
         );
-        let json = serde_json::to_string(&Bytes(b"a\xe9\n".to_vec())).unwrap();
+        let json = serde_json::to_string(&Bytes::from(&b"a\xe9\n"[..])).unwrap();
         assert_eq!(json, r#""a\\xe9\n""#);
+    }
+
+    #[test]
+    fn inline_and_heap_compare_by_content() {
+        let short = Bytes::from("key");
+        let long = Bytes::from("/a/path/that/is/longer/than/the/inline/buffer");
+        assert_eq!(short, "key");
+        assert_eq!(&long[..], b"/a/path/that/is/longer/than/the/inline/buffer");
+        assert_eq!(Bytes::from(long.clone().into_vec()), long);
+        assert_eq!(Bytes::from(vec![1u8; 22]).len(), 22);
+        assert_eq!(Bytes::from(vec![1u8; 23]).len(), 23);
+        assert!(Bytes::default().is_empty());
     }
 
     #[test]

@@ -176,7 +176,7 @@ impl EventRef<'_> {
         crate::idcache::tick();
         let serial = self.serial();
         let timestamp = self.timestamp();
-        let node = self.node().map(Bytes);
+        let node = self.node().map(Bytes::from);
         let mut records = Vec::with_capacity(self.num_records());
         {
             let mut recs = self.records();
@@ -224,7 +224,7 @@ impl EventRef<'_> {
                     fields.push(Field {
                         name: f.name().into(),
                         raw: raw.into(),
-                        interpreted: Bytes(interpreted),
+                        interpreted: Bytes::from(interpreted),
                         field_type,
                     });
                 }
@@ -358,7 +358,7 @@ pub(crate) fn collect_argv(records: &[Record]) -> Option<Vec<Bytes>> {
     let len = len.min(args.len() as u64 + 1024);
     Some(
         (0..len)
-            .map(|i| Bytes(args.remove(&i).unwrap_or_default()))
+            .map(|i| Bytes::from(args.remove(&i).unwrap_or_default()))
             .collect(),
     )
 }
@@ -373,7 +373,7 @@ pub(crate) fn collect_proctitle(records: &[Record]) -> Option<Vec<Bytes>> {
     let quoted = raw.len() >= 2 && raw[0] == b'"' && raw[raw.len() - 1] == b'"';
     let bytes = decode_audit_string(raw)?;
     if quoted {
-        return Some(vec![Bytes(bytes)]);
+        return Some(vec![Bytes::from(bytes)]);
     }
     let mut parts: Vec<Bytes> = bytes.split(|&b| b == 0).map(Bytes::from).collect();
     while parts.len() > 1 && parts.last().is_some_and(|p| p.is_empty()) {

@@ -14,7 +14,7 @@ use crate::bytes::{decode_audit_string, Bytes};
 use crate::event::{Event, Record};
 use crate::types::{RecordType, Timestamp};
 use serde::Serialize;
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 /// What happened to a path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -332,6 +332,24 @@ impl FsTracker {
                 None => break,
             }
         }
+        // Keys leave the maps without leaving `order` (a directory removed,
+        // a link that became a known directory) and come back (the same
+        // inode learned again): drop stale and repeated keys before `order`
+        // outgrows the maps, or it grows without bound on a long stream.
+        let live = self.dirs.len() + self.links.len();
+        if self.order.len() > 2 * live + 64 {
+            let mut seen = HashSet::with_capacity(live);
+            let mut kept: VecDeque<DirKey> = VecDeque::with_capacity(live);
+            // The latest occurrence of each live key keeps its place.
+            while let Some(k) = self.order.pop_back() {
+                if (self.dirs.contains_key(&k) || self.links.contains_key(&k))
+                    && seen.insert(k.clone())
+                {
+                    kept.push_front(k);
+                }
+            }
+            self.order = kept;
+        }
     }
 
     fn remember(&mut self, dev: &Option<Vec<u8>>, inode: Option<u64>, path: &[u8]) {
@@ -410,9 +428,9 @@ impl FsTracker {
         let unresolved = |l: &Loc| matches!(l, Loc::InDir { .. }) && self.locate(l).is_none();
         let mut change = d.change.clone();
         change.dir_known = !(unresolved(&d.path) || d.old.as_ref().is_some_and(unresolved));
-        change.path = Bytes(path);
-        change.old_path = old.map(Bytes);
-        change.target = target.map(Bytes);
+        change.path = Bytes::from(path);
+        change.old_path = old.map(Bytes::from);
+        change.target = target.map(Bytes::from);
         Some(change)
     }
 
@@ -813,6 +831,31 @@ mod tests {
         assert_eq!(
             String::from_utf8(join_normalize(None, b"../x")).unwrap(),
             "../x"
+        );
+    }
+
+    /// Directories created and removed again and again (the same inodes, as
+    /// in the repeated fixture) must not grow the eviction queue: it grew by
+    /// one key per directory learned again, without bound.
+    #[test]
+    fn eviction_queue_stays_bounded() {
+        let fixture = include_bytes!("../tests/fixtures/live/all.stream");
+        let mut tracker = FsTracker::default();
+        let mut feeder = crate::Feeder::new().unwrap();
+        let mut events = Vec::new();
+        for _ in 0..300 {
+            feeder
+                .feed(fixture, |ev| events.push(ev.to_event()))
+                .unwrap();
+            for ev in events.drain(..) {
+                tracker.changes(&ev);
+            }
+        }
+        let live = tracker.dirs.len() + tracker.links.len();
+        assert!(
+            tracker.order.len() <= 2 * live + 65,
+            "{} keys queued for {live} known directories",
+            tracker.order.len()
         );
     }
 }

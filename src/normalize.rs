@@ -161,7 +161,7 @@ fn current_field(ev: &mut EventRef<'_>) -> Option<NormField> {
         Some(NormField {
             field: field.into(),
             raw: raw.into(),
-            value: Bytes(value),
+            value: Bytes::from(value),
             record,
             field_type,
         })

@@ -287,7 +287,7 @@ fn one_mib_lines() {
     let events = check_all_ways("mib", &input, &want, &want);
     let rec = &events[2].records[0];
     assert_eq!(rec.field("v").unwrap().raw.len(), MIB);
-    assert_eq!(rec.field("v").unwrap().raw.0, long_value);
+    assert_eq!(rec.field("v").unwrap().raw.as_bytes(), long_value);
     assert_eq!(rec.field("res").unwrap().raw, "success");
 }
 
@@ -332,7 +332,10 @@ fn crlf_line_ends() {
             assert_eq!(r.fields.len(), pr.fields.len());
             let n = r.fields.len() - 1;
             assert_eq!(r.fields[..n], pr.fields[..n]);
-            assert_eq!(r.fields[n].raw.0, [&pr.fields[n].raw.0[..], b"\r"].concat());
+            assert_eq!(
+                r.fields[n].raw.as_bytes(),
+                [&pr.fields[n].raw.as_bytes()[..], b"\r"].concat()
+            );
         }
     }
 }
