@@ -227,7 +227,7 @@ pub fn fschange(data: &[u8]) {
         // changes nothing.
         for p in [Some(&c.path), c.old_path.as_ref()].into_iter().flatten() {
             assert!(!p.is_empty(), "empty path");
-            assert_eq!(auparse::join_normalize(None, p), p.0, "path not normalized");
+            assert_eq!(auparse::join_normalize(None, p), p.as_bytes(), "path not normalized");
         }
     }
     write_all_formats(&events, false, true);
