@@ -389,6 +389,13 @@ impl<'f> FieldRef<'f> {
         if self.field_type() != FieldType::EscapedFile {
             return None;
         }
+        self.realpath_of_file()
+    }
+
+    /// [`realpath`](Self::realpath) for a field already known to be a file
+    /// name (saves asking libauparse for the type again).
+    #[inline]
+    pub(crate) fn realpath_of_file(&self) -> Option<&'f [u8]> {
         // SAFETY: cached in the field node like interpret_field; lock held.
         unsafe { cbytes(ffi::auparse_interpret_realpath(self.raw_state())) }
     }

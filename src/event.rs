@@ -215,16 +215,17 @@ impl EventRef<'_> {
                         // Ask for the cwd-joined path first: libauparse caches
                         // one interpretation per field, and the first call
                         // decides it.
-                        match f.realpath() {
-                            Some(p) => p,
-                            None => f.interpreted(),
-                        }
-                        .to_vec()
+                        let path = if field_type == FieldType::EscapedFile {
+                            f.realpath_of_file()
+                        } else {
+                            None
+                        };
+                        Bytes::from(path.unwrap_or_else(|| f.interpreted()))
                     };
                     fields.push(Field {
                         name: f.name().into(),
                         raw: raw.into(),
-                        interpreted: Bytes::from(interpreted),
+                        interpreted,
                         field_type,
                     });
                 }

@@ -8,6 +8,7 @@
 //! names and are never served from or stored in the cache. Entries expire
 //! after a minute, so users added later show up.
 
+use crate::bytes::Bytes;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -16,8 +17,8 @@ const MAX_ENTRIES: usize = 16 * 1024;
 const MAX_AGE: Duration = Duration::from_secs(60);
 
 struct IdCache {
-    uid: HashMap<Box<[u8]>, Box<[u8]>>,
-    gid: HashMap<Box<[u8]>, Box<[u8]>>,
+    uid: HashMap<Bytes, Bytes>,
+    gid: HashMap<Bytes, Bytes>,
     born: Instant,
     hits: u64,
     misses: u64,
@@ -47,28 +48,25 @@ pub(crate) fn tick() {
 
 /// The interpretation of a uid (`gid == false`) or gid with this raw value:
 /// from the cache, or from `interpret` (then remembered).
-pub(crate) fn interpret<'a>(
-    gid: bool,
-    raw: &[u8],
-    interpret: impl FnOnce() -> &'a [u8],
-) -> Vec<u8> {
+pub(crate) fn interpret<'a>(gid: bool, raw: &[u8], interpret: impl FnOnce() -> &'a [u8]) -> Bytes {
     CACHE.with(|c| {
         let mut c = c.borrow_mut();
         let hit = {
             let map = if gid { &c.gid } else { &c.uid };
-            map.get(raw).map(|v| v.to_vec())
+            // Clones of short names are inline: no allocation.
+            map.get(raw).cloned()
         };
         if let Some(v) = hit {
             c.hits += 1;
             return v;
         }
         c.misses += 1;
-        let v = interpret().to_vec();
+        let v = Bytes::from(interpret());
         let map = if gid { &mut c.gid } else { &mut c.uid };
         if map.len() >= MAX_ENTRIES {
             map.clear();
         }
-        map.insert(raw.into(), v.clone().into_boxed_slice());
+        map.insert(Bytes::from(raw), v.clone());
         v
     })
 }

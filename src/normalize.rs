@@ -155,13 +155,13 @@ fn current_field(ev: &mut EventRef<'_>) -> Option<NormField> {
         let value = if field_type.is_id() && !enriched() {
             crate::idcache::interpret(field_type == FieldType::Gid, raw, interpret)
         } else {
-            interpret().to_vec()
+            Bytes::from(interpret())
         };
         let record = ffi::auparse_get_record_num(au) as usize;
         Some(NormField {
             field: field.into(),
             raw: raw.into(),
-            value: Bytes::from(value),
+            value,
             record,
             field_type,
         })

@@ -57,6 +57,22 @@ const SPECIAL: [bool; 256] = {
     t
 };
 
+/// True if any byte of `x` is special: below 0x20, `"`, `\\`, 0x7f or non-ASCII
+/// (the classic "has a zero byte" bit tricks, eight bytes at once).
+#[inline]
+fn any_special(x: u64) -> bool {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let zero = |v: u64| v.wrapping_sub(LO) & !v & HI;
+    let below_space = x.wrapping_sub(LO * 0x20) & !x & HI;
+    (x & HI)
+        | below_space
+        | zero(x ^ (LO * u64::from(b'"')))
+        | zero(x ^ (LO * u64::from(b'\\')))
+        | zero(x ^ (LO * 0x7f))
+        != 0
+}
+
 /// Appends `s` as a JSON string (quotes included), escaping invalid UTF-8 as `\xHH`.
 pub fn write_str(out: &mut Vec<u8>, s: &[u8]) {
     out.push(b'"');
@@ -64,6 +80,15 @@ pub fn write_str(out: &mut Vec<u8>, s: &[u8]) {
     let mut start = 0;
     let mut i = 0;
     while i < s.len() {
+        // Eight bytes at a time while none of them is special.
+        if i + 8 <= s.len() {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(&s[i..i + 8]);
+            if !any_special(u64::from_le_bytes(word)) {
+                i += 8;
+                continue;
+            }
+        }
         let b = s[i];
         if !SPECIAL[b as usize] {
             i += 1;
@@ -147,18 +172,52 @@ fn write_value(out: &mut Vec<u8>, v: Value<'_>) {
 
 /// `datetime`: RFC 3339 with milliseconds and an offset.
 pub fn rfc3339(sec: i64, milli: u32, local_time: bool) -> String {
-    let nanos = milli.min(999) * 1_000_000;
-    if local_time {
-        if let Some(t) = Local.timestamp_opt(sec, nanos).single() {
-            return t.to_rfc3339_opts(chrono::SecondsFormat::Millis, false);
+    let mut out = Vec::with_capacity(32);
+    write_datetime(&mut out, sec, milli, local_time);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+thread_local! {
+    /// The last second formatted: (sec, local, "YYYY-MM-DDTHH:MM:SS", "+HH:MM").
+    static LAST_SECOND: std::cell::RefCell<Option<(i64, bool, String, String)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Appends the RFC 3339 time (consecutive events mostly share their second,
+/// so the formatted second is cached).
+pub fn write_datetime(out: &mut Vec<u8>, sec: i64, milli: u32, local_time: bool) {
+    LAST_SECOND.with(|cell| {
+        let mut cache = cell.borrow_mut();
+        if !matches!(&*cache, Some((s, l, _, _)) if *s == sec && *l == local_time) {
+            let formatted = format_second(sec, local_time);
+            *cache = formatted.map(|(a, b)| (sec, local_time, a, b));
         }
-    }
-    match DateTime::<Utc>::from_timestamp(sec, nanos) {
-        Some(t) => t
+        if let Some((_, _, date, offset)) = &*cache {
+            out.extend_from_slice(date.as_bytes());
+            let _ = write!(out, ".{:03}", milli.min(999));
+            out.extend_from_slice(offset.as_bytes());
+        }
+    });
+}
+
+fn format_second(sec: i64, local_time: bool) -> Option<(String, String)> {
+    let full = if local_time {
+        Local
+            .timestamp_opt(sec, 0)
+            .single()
+            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, false))
+    } else {
+        None
+    };
+    let full = match full {
+        Some(f) => f,
+        None => DateTime::<Utc>::from_timestamp(sec, 0)?
             .with_timezone(&FixedOffset::east_opt(0).expect("zero offset"))
-            .to_rfc3339_opts(chrono::SecondsFormat::Millis, false),
-        None => String::new(),
-    }
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
+    };
+    // "2022-05-30T11:55:17+00:00": the offset is the last six characters.
+    let split = full.len().checked_sub(6)?;
+    Some((full[..split].to_string(), full[split..].to_string()))
 }
 
 /// The file path of an event, as the `filepath` of the JSON object.
@@ -189,11 +248,10 @@ pub fn write_event(ev: &Event, changes: &[FsChange], opts: &JsonOptions, out: &m
     } else {
         out.extend_from_slice(b".0");
     }
-    out.extend_from_slice(b",\"datetime\":");
-    write_str(
-        out,
-        rfc3339(ev.timestamp.sec, ev.timestamp.milli, opts.local_time).as_bytes(),
-    );
+    out.extend_from_slice(b",\"datetime\":\"");
+    write_datetime(out, ev.timestamp.sec, ev.timestamp.milli, opts.local_time);
+    out.push(b'"');
+
     out.extend_from_slice(b",\"node\":");
     write_opt(out, ev.node.as_deref());
     out.extend_from_slice(b",\"records\":[");
@@ -355,6 +413,21 @@ mod tests {
         assert_eq!(s, r#""a\"b\\c\nd\u0001e\u001b[31m caf\\xe9 é""#);
         let v: serde_json::Value = serde_json::from_str(&s).unwrap();
         assert_eq!(v.as_str().unwrap(), "a\"b\\c\nd\u{1}e\u{1b}[31m caf\\xe9 é");
+    }
+
+    #[test]
+    fn word_scan_agrees_with_the_table() {
+        for b in 0..=255u8 {
+            for pos in 0..8 {
+                let mut w = *b"abcdefgh";
+                w[pos] = b;
+                assert_eq!(
+                    any_special(u64::from_le_bytes(w)),
+                    SPECIAL[b as usize],
+                    "byte {b:#x} at {pos}"
+                );
+            }
+        }
     }
 
     #[test]
