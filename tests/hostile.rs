@@ -82,7 +82,7 @@ fn hostile_corpus() {
     for path in &files {
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
         let data = std::fs::read(path).unwrap();
-        let c_serials = common::c_loop_serials(&data);
+        let c_serials = common::c_loop_count_serials(&data);
         let mut c_sorted = c_serials.clone();
         c_sorted.sort_unstable();
         for grouping in [Grouping::Libauparse, Grouping::Ausearch] {
