@@ -423,9 +423,7 @@ fn read_only_directory_then_writable_and_sighup() {
     // Root ignores directory permissions: run the plugin as nobody then.
     let as_nobody = is_root();
     if as_nobody {
-        // SAFETY: a valid NUL-terminated path; chown has no other preconditions.
-        let path = std::ffi::CString::new(sub.to_str().unwrap()).unwrap();
-        assert_eq!(unsafe { libc::chown(path.as_ptr(), 65534, 65534) }, 0);
+        std::os::unix::fs::chown(&sub, Some(65534), Some(65534)).unwrap();
         fs::set_permissions(&dir.0, fs::Permissions::from_mode(0o755)).unwrap();
     }
     fs::set_permissions(&sub, fs::Permissions::from_mode(0o700)).unwrap();

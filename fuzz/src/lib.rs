@@ -96,12 +96,12 @@ pub fn write_all_formats(events: &[Event], color: bool, extra: bool) {
     let jopts = json::JsonOptions::new(false);
     let popts = pretty::PrettyOptions::new(color, false);
     let topts = text::TextOptions::default();
-    let mut copts = CsvOptions::default();
-    copts.extra_time = extra;
-    copts.extra_labels = extra;
-    copts.extra_keys = extra;
-    copts.extra_obj2 = extra;
-    let csv = CsvWriter::new(copts);
+    let csv = CsvWriter::new(CsvOptions {
+        extra_time: extra,
+        extra_labels: extra,
+        extra_keys: extra,
+        extra_obj2: extra,
+    });
 
     let mut js = Vec::new();
     let mut other = Vec::new();
@@ -227,7 +227,11 @@ pub fn fschange(data: &[u8]) {
         // changes nothing.
         for p in [Some(&c.path), c.old_path.as_ref()].into_iter().flatten() {
             assert!(!p.is_empty(), "empty path");
-            assert_eq!(auparse::join_normalize(None, p), p.as_bytes(), "path not normalized");
+            assert_eq!(
+                auparse::join_normalize(None, p),
+                p.as_bytes(),
+                "path not normalized"
+            );
         }
     }
     write_all_formats(&events, false, true);
