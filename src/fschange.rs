@@ -278,7 +278,7 @@ pub struct FsTracker {
 
 impl Default for FsTracker {
     fn default() -> Self {
-        Self::with_capacity(65_536)
+        Self::with_capacity(16_384)
     }
 }
 
