@@ -6,7 +6,9 @@
 //! ```
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let path = std::env::args_os().nth(1).ok_or("usage: feed_file FILE [ausearch]")?;
+    let path = std::env::args_os()
+        .nth(1)
+        .ok_or("usage: feed_file FILE [ausearch]")?;
     let grouping = match std::env::args().nth(2).as_deref() {
         Some("ausearch") => auparse::Grouping::Ausearch,
         _ => auparse::Grouping::Libauparse,

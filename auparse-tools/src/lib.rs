@@ -1,6 +1,10 @@
 //! The `auparse` command and the `auparse-fsaction` auditd plugin, as a
 //! library so both binaries share one implementation. Not a stable API.
 
+// Doc comments of the clap types are the --help text, where `[HH:MM:SS]`
+// means "optional", not an intra-doc link.
+#![allow(rustdoc::broken_intra_doc_links)]
+
 pub mod cli;
 pub mod filter;
 pub mod fsaction;
