@@ -460,6 +460,12 @@ impl FsTracker {
                 None => self.pending.push_back(d),
             }
         }
+        self.keep_bound(out);
+    }
+
+    /// At most `capacity` changes wait: the oldest beyond are reported with
+    /// their fallback paths.
+    fn keep_bound(&mut self, out: &mut Vec<FsChange>) {
         while self.pending.len() > self.capacity {
             if let Some(d) = self.pending.pop_front() {
                 if let Some(c) = self.finish(&d, true) {
@@ -486,15 +492,8 @@ impl FsTracker {
                 None => self.pending.push_back(d),
             }
         }
-        // Keep the bound (at most `capacity` waiting) after this event's
-        // drafts too: the oldest are reported with their fallback paths.
-        while self.pending.len() > self.capacity {
-            if let Some(d) = self.pending.pop_front() {
-                if let Some(c) = self.finish(&d, true) {
-                    out.push(c);
-                }
-            }
-        }
+        // Keep the bound after this event's drafts too.
+        self.keep_bound(&mut out);
         if self.pending.is_empty() {
             for key in std::mem::take(&mut self.removed) {
                 self.dirs.remove(&key);

@@ -8,7 +8,9 @@
 
 use crate::input::{self, Handler, ReadOptions, Source};
 use crate::{CmdResult, Fatal};
-use auparse::format::json::{rfc3339, write_str};
+use auparse::format::json::{
+    rfc3339, write_change_fields, write_change_outcome, write_opt, write_str,
+};
 use auparse::format::pretty::write_escaped;
 use auparse::{join_normalize, Event, Feeder, FsChange, FsTracker, RecordType};
 use clap::{Args as ClapArgs, ValueEnum};
@@ -402,22 +404,8 @@ fn json_line(c: &FsChange, ev: Option<&Event>, out: &mut Vec<u8>) {
     );
     let _ = write!(out, ",\"serial\":{},\"change\":", c.serial);
     write_str(out, c.kind.as_str().as_bytes());
-    out.extend_from_slice(b",\"action\":");
-    write_str(out, c.action.as_bytes());
-    out.extend_from_slice(b",\"path\":");
-    write_str(out, &c.path);
-    out.extend_from_slice(b",\"old_path\":");
-    opt(out, c.old_path.as_deref());
-    out.extend_from_slice(b",\"target\":");
-    opt(out, c.target.as_deref());
-    out.extend_from_slice(b",\"file_type\":");
-    opt(out, c.file_type.map(str::as_bytes));
-    match c.inode {
-        Some(i) => {
-            let _ = write!(out, ",\"inode\":{i}");
-        }
-        None => out.extend_from_slice(b",\"inode\":null"),
-    }
+    out.push(b',');
+    write_change_fields(c, out);
     let sys = ev.and_then(|e| e.record(RecordType::SYSCALL));
     let raw = |n: &str| sys.and_then(|r| r.field(n)).map(|f| &f.raw[..]);
     let interp = |n: &str| sys.and_then(|r| r.field(n)).map(|f| &f.interpreted[..]);
@@ -430,7 +418,7 @@ fn json_line(c: &FsChange, ev: Option<&Event>, out: &mut Vec<u8>) {
             None => out.extend_from_slice(b"null"),
         }
         let _ = write!(out, ",\"{name}_name\":");
-        opt(out, interp(field));
+        write_opt(out, interp(field));
     }
     out.extend_from_slice(b",\"pid\":");
     match raw("pid").and_then(|r| std::str::from_utf8(r).ok()?.parse::<u64>().ok()) {
@@ -440,25 +428,13 @@ fn json_line(c: &FsChange, ev: Option<&Event>, out: &mut Vec<u8>) {
         None => out.extend_from_slice(b"null"),
     }
     out.extend_from_slice(b",\"exe\":");
-    opt(out, interp("exe"));
+    write_opt(out, interp("exe"));
     out.extend_from_slice(b",\"comm\":");
-    opt(out, interp("comm"));
+    write_opt(out, interp("comm"));
     out.extend_from_slice(b",\"key\":");
-    opt(out, ev.and_then(|e| e.keys.first()).map(|k| &k[..]));
-    let _ = writeln!(
-        out,
-        ",\"syscall\":\"{}\",\"success\":{},\"dir_known\":{}}}",
-        c.syscall.escape_default(),
-        c.success,
-        c.dir_known
-    );
-}
-
-fn opt(out: &mut Vec<u8>, v: Option<&[u8]>) {
-    match v {
-        Some(v) => write_str(out, v),
-        None => out.extend_from_slice(b"null"),
-    }
+    write_opt(out, ev.and_then(|e| e.keys.first()).map(|k| &k[..]));
+    write_change_outcome(c, out);
+    out.extend_from_slice(b"}\n");
 }
 
 impl Handler for Plugin {

@@ -142,7 +142,8 @@ fn write_valid(out: &mut Vec<u8>, s: &[u8]) {
     out.extend_from_slice(&s[start..]);
 }
 
-fn write_opt(out: &mut Vec<u8>, s: Option<&[u8]>) {
+/// Appends `s` as a JSON string, or `null`.
+pub fn write_opt(out: &mut Vec<u8>, s: Option<&[u8]>) {
     match s {
         Some(s) => write_str(out, s),
         None => out.extend_from_slice(b"null"),
@@ -376,7 +377,16 @@ pub fn write_event(ev: &Event, changes: &[FsChange], opts: &JsonOptions, out: &m
 pub fn write_change(c: &FsChange, out: &mut Vec<u8>) {
     out.extend_from_slice(b"{\"kind\":");
     write_str(out, c.kind.as_str().as_bytes());
-    out.extend_from_slice(b",\"action\":");
+    out.push(b',');
+    write_change_fields(c, out);
+    write_change_outcome(c, out);
+    out.push(b'}');
+}
+
+/// `"action":…,"path":…,"old_path":…,"target":…,"file_type":…,"inode":…`
+/// of a change (no braces), shared by [`write_change`] and the fsaction log.
+pub fn write_change_fields(c: &FsChange, out: &mut Vec<u8>) {
+    out.extend_from_slice(b"\"action\":");
     write_str(out, c.action.as_bytes());
     out.extend_from_slice(b",\"path\":");
     write_str(out, &c.path);
@@ -392,9 +402,13 @@ pub fn write_change(c: &FsChange, out: &mut Vec<u8>) {
         }
         None => out.extend_from_slice(b",\"inode\":null"),
     }
+}
+
+/// `,"syscall":…,"success":…,"dir_known":…` of a change.
+pub fn write_change_outcome(c: &FsChange, out: &mut Vec<u8>) {
     let _ = write!(
         out,
-        ",\"syscall\":\"{}\",\"success\":{},\"dir_known\":{}}}",
+        ",\"syscall\":\"{}\",\"success\":{},\"dir_known\":{}",
         c.syscall.escape_default(),
         c.success,
         c.dir_known
