@@ -4,31 +4,19 @@
 //! whatever the chunking; the kernel ANOM_ABEND log of the generator; ageing
 //! by the wall clock. `throughput` (ignored) prints events/s of both modes.
 
+mod common;
+
 use auparse::{Event, Feeder, Grouping};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for e in rd.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            walk(&p, out);
-        } else {
-            out.push(p);
-        }
-    }
-}
 
 /// Every file of ../shared/corpus and tests/fixtures that holds audit
 /// records (a line starting with `type=` or `node=`).
 fn inputs() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut out = Vec::new();
-    walk(&root.join("../shared/corpus"), &mut out);
-    walk(&root.join("tests/fixtures"), &mut out);
+    common::walk(&root.join("../shared/corpus"), &mut out);
+    common::walk(&root.join("tests/fixtures"), &mut out);
     out.retain(|p| {
         !p.to_string_lossy().contains("/expected/")
             && std::fs::read(p).is_ok_and(|b| {

@@ -8,6 +8,8 @@
 //! grouped and ordered as ausearch does it. Skips with a printed reason where ausearch or the
 //! corpus is absent.
 
+mod common;
+
 use auparse::format::csv::{CsvOptions, CsvWriter};
 use auparse::format::text::{write_text, TextOptions};
 use std::path::{Path, PathBuf};
@@ -61,42 +63,12 @@ fn ausearch_available() -> bool {
         .unwrap_or(false)
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for e in rd.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            walk(&p, out);
-        } else {
-            out.push(p);
-        }
-    }
-}
-
-/// The corpus logs: `*.log` anywhere and the `*.txt` record files of laurel/
-/// and linux-audit-parser/, not the expected outputs nor README files.
+/// The corpus logs (the same selection as the other corpus tests).
 fn corpus_inputs() -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
-    if !dir.is_dir() {
-        eprintln!("ausearch_compat: corpus skipped: ../shared/corpus is not present");
-        return Vec::new();
+    match common::corpus_or_skip("ausearch_compat: corpus") {
+        Some(dir) => common::corpus_inputs(&dir),
+        None => Vec::new(),
     }
-    let mut out = Vec::new();
-    walk(&dir, &mut out);
-    out.retain(|p| {
-        let s = p.to_string_lossy();
-        let name = p.file_name().unwrap().to_string_lossy();
-        if s.contains("/expected/") || name.starts_with("README") {
-            return false;
-        }
-        name.ends_with(".log")
-            || (name.ends_with(".txt")
-                && (s.contains("/laurel/") || s.contains("/linux-audit-parser/")))
-    });
-    out.sort();
-    out
 }
 
 /// Every file under tests/fixtures that holds audit records (a line starting
@@ -104,7 +76,7 @@ fn corpus_inputs() -> Vec<PathBuf> {
 fn fixture_inputs() -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
     let mut out = Vec::new();
-    walk(&dir, &mut out);
+    common::walk(&dir, &mut out);
     out.retain(|p| {
         std::fs::read(p).is_ok_and(|b| {
             b.split(|&c| c == b'\n')

@@ -334,7 +334,7 @@ fn crlf_line_ends() {
             assert_eq!(r.fields[..n], pr.fields[..n]);
             assert_eq!(
                 r.fields[n].raw.as_bytes(),
-                [&pr.fields[n].raw.as_bytes()[..], b"\r"].concat()
+                [pr.fields[n].raw.as_bytes(), b"\r"].concat()
             );
         }
     }
