@@ -43,7 +43,7 @@ pub fn write_escaped(out: &mut Vec<u8>, s: &[u8]) {
         let mut buf = [0u8; 4];
         for c in chunk.valid().chars() {
             let bytes = c.encode_utf8(&mut buf).as_bytes();
-            if c.is_control() || c == '\\' {
+            if c.is_control() || c == '\\' || is_format_char(c) {
                 for &b in bytes {
                     let _ = write!(out, "\\{b:03o}");
                 }
@@ -55,6 +55,13 @@ pub fn write_escaped(out: &mut Vec<u8>, s: &[u8]) {
             let _ = write!(out, "\\{b:03o}");
         }
     }
+}
+
+/// Characters that change how a terminal shows the text around them:
+/// bidirectional overrides and isolates, line and paragraph separators,
+/// zero-width and byte-order marks.
+fn is_format_char(c: char) -> bool {
+    matches!(c, '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
 }
 
 fn escaped_width(s: &[u8]) -> usize {
@@ -199,5 +206,8 @@ mod tests {
         let mut out = Vec::new();
         write_escaped(&mut out, b"a\nb\\c\xe9\x1b[1m");
         assert_eq!(out, b"a\\012b\\134c\\351\\033[1m");
+        out.clear();
+        write_escaped(&mut out, "x\u{202E}y".as_bytes());
+        assert_eq!(out, b"x\\342\\200\\256y");
     }
 }
