@@ -9,6 +9,8 @@
 //! inodes for dirfd-relative calls, only the parent for a failed create, or
 //! not at all).
 
+mod common;
+
 use auparse::bytes::decode_audit_string;
 use auparse::{EscapeMode, Event, Feeder, Parser, Record, RecordType};
 use std::collections::{BTreeMap, BTreeSet};
@@ -16,9 +18,7 @@ use std::path::{Path, PathBuf};
 
 const KEY: &str = "auparse-fixture";
 
-fn live_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/live")
-}
+use common::live_fixtures as live_dir;
 
 /// Every recorded capture: `*.stream` and `*.log`, sorted.
 fn fixture_files() -> Vec<PathBuf> {
@@ -214,57 +214,7 @@ fn all_files_are_the_scenarios_in_order() {
 
 // ------------------------------------------------------------- manifest ----
 
-#[derive(Debug)]
-struct Change {
-    scenario: String,
-    result: String,
-    kind: String,
-    path: Vec<u8>,
-    path2: Option<Vec<u8>>,
-    found: String,
-}
-
-/// Undoes the manifest's escaping: `\xHH` is the byte HH.
-fn unescape(s: &str) -> Vec<u8> {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'\\' {
-            assert_eq!(b.get(i + 1), Some(&b'x'), "bad escape in manifest: {s}");
-            let hex = std::str::from_utf8(&b[i + 2..i + 4]).unwrap();
-            out.push(u8::from_str_radix(hex, 16).unwrap());
-            i += 4;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    out
-}
-
-fn manifest() -> Vec<Change> {
-    let text = std::fs::read_to_string(live_dir().join("manifest.tsv")).unwrap();
-    let mut lines = text.lines();
-    assert_eq!(
-        lines.next(),
-        Some("scenario\tcwd\tuser\tcommand\tresult\tkind\tpath\tpath2\tfound")
-    );
-    lines
-        .map(|l| {
-            let c: Vec<&str> = l.split('\t').collect();
-            assert_eq!(c.len(), 9, "manifest line: {l}");
-            Change {
-                scenario: c[0].into(),
-                result: c[4].into(),
-                kind: c[5].into(),
-                path: unescape(c[6]),
-                path2: (c[7] != "-").then(|| unescape(c[7])),
-                found: c[8].into(),
-            }
-        })
-        .collect()
-}
+use common::{manifest, ManifestRow as Change};
 
 // ---------------------------------------------------------- PATH records ----
 

@@ -5,30 +5,8 @@
 mod common;
 
 use auparse::{ChangeKind, FsChange, FsTracker};
-use std::path::Path;
-
-fn fixture_dir() -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/live")
-}
-
-/// Manifest paths escape a newline as `\x0a` and invalid bytes as `\xHH`.
-fn unescape(s: &str) -> Vec<u8> {
-    let b = s.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'\\' && i + 3 < b.len() && b[i + 1] == b'x' {
-            if let Ok(v) = u8::from_str_radix(&s[i + 2..i + 4], 16) {
-                out.push(v);
-                i += 4;
-                continue;
-            }
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    out
-}
+use common::live_fixtures as fixture_dir;
+use common::{manifest, ManifestRow as Expect};
 
 fn changes_of(data: &[u8], tracker: &mut FsTracker) -> Vec<FsChange> {
     let mut out: Vec<FsChange> = common::events_in_chunks(data, 4096)
@@ -37,34 +15,6 @@ fn changes_of(data: &[u8], tracker: &mut FsTracker) -> Vec<FsChange> {
         .collect();
     out.extend(tracker.flush());
     out
-}
-
-struct Expect {
-    scenario: String,
-    result: String,
-    kind: String,
-    path: Vec<u8>,
-    path2: Option<Vec<u8>>,
-    found: String,
-}
-
-fn manifest() -> Vec<Expect> {
-    let text = std::fs::read_to_string(fixture_dir().join("manifest.tsv")).expect("manifest.tsv");
-    text.lines()
-        .skip(1)
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| {
-            let c: Vec<&str> = l.split('\t').collect();
-            Expect {
-                scenario: c[0].into(),
-                result: c[4].into(),
-                kind: c[5].into(),
-                path: unescape(c[6]),
-                path2: (c[7] != "-").then(|| unescape(c[7])),
-                found: c.get(8).copied().unwrap_or("").into(),
-            }
-        })
-        .collect()
 }
 
 fn show(c: &FsChange) -> String {

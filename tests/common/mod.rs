@@ -130,3 +130,62 @@ pub fn c_loop_count_serials(data: &[u8]) -> Vec<u64> {
     }
     serials
 }
+
+/// One row of tests/fixtures/live/manifest.tsv: an expected filesystem change.
+#[derive(Debug)]
+pub struct ManifestRow {
+    pub scenario: String,
+    pub result: String,
+    pub kind: String,
+    pub path: Vec<u8>,
+    pub path2: Option<Vec<u8>>,
+    pub found: String,
+}
+
+/// tests/fixtures/live, the fixtures recorded from a live auditd.
+pub fn live_fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/live")
+}
+
+/// Undoes the manifest's escaping: `\xHH` is the byte HH.
+fn unescape_manifest(s: &str) -> Vec<u8> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\\' {
+            assert_eq!(b.get(i + 1), Some(&b'x'), "bad escape in manifest: {s}");
+            let hex = std::str::from_utf8(&b[i + 2..i + 4]).unwrap();
+            out.push(u8::from_str_radix(hex, 16).unwrap());
+            i += 4;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+/// The rows of tests/fixtures/live/manifest.tsv.
+pub fn manifest() -> Vec<ManifestRow> {
+    let text = std::fs::read_to_string(live_fixtures().join("manifest.tsv")).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next(),
+        Some("scenario\tcwd\tuser\tcommand\tresult\tkind\tpath\tpath2\tfound")
+    );
+    lines
+        .map(|l| {
+            let c: Vec<&str> = l.split('\t').collect();
+            assert_eq!(c.len(), 9, "manifest line: {l}");
+            ManifestRow {
+                scenario: c[0].into(),
+                result: c[4].into(),
+                kind: c[5].into(),
+                path: unescape_manifest(c[6]),
+                path2: (c[7] != "-").then(|| unescape_manifest(c[7])),
+                found: c[8].into(),
+            }
+        })
+        .collect()
+}
