@@ -29,6 +29,9 @@
 //! and a closure sees each event as soon as libauparse completes it, within the
 //! same call. [`Parser`] is pull mode over files, a buffer or a descriptor.
 //! [`read_events`] wraps a Feeder around any `impl Read` and yields owned events.
+//! By default libauparse groups records into events; [`Grouping::Ausearch`]
+//! groups them in Rust as `ausearch` does (its order; no slowdown on kernel
+//! `ANOM_*` records or out-of-order logs) and hands libauparse one event at a time.
 //!
 //! **What borrows what.** [`EventRef`], [`RecordRef`] and [`FieldRef`] are views
 //! of libauparse's memory, valid only while libauparse keeps the event (in feed
