@@ -120,6 +120,11 @@ pub struct FsChange {
     /// directory was not seen before: then the PARENT record's name stands in
     /// for it and the path may be wrong.
     pub dir_known: bool,
+    /// False when the event has fewer PATH records than its SYSCALL record's
+    /// `items` announces: the input ended (or was cut) inside the event, so
+    /// the change is classified from what arrived and may name a parent
+    /// directory instead of the file.
+    pub complete: bool,
 }
 
 /// One PATH record, decoded.
@@ -516,6 +521,15 @@ impl FsTracker {
             .map(|f| f.interpreted.to_str_escaped().into_owned())
             .unwrap_or_default();
         let success = sys.field("success").is_none_or(|f| f.raw == "yes");
+        let path_records = ev
+            .records
+            .iter()
+            .filter(|r| r.record_type == RecordType::PATH)
+            .count();
+        let complete = sys
+            .field("items")
+            .and_then(|f| std::str::from_utf8(&f.raw).ok()?.parse::<usize>().ok())
+            .is_none_or(|announced| path_records >= announced);
         let arg = |n: &str| {
             sys.field(n)
                 .and_then(|f| u64::from_str_radix(std::str::from_utf8(&f.raw).ok()?, 16).ok())
@@ -627,6 +641,7 @@ impl FsTracker {
                     serial: ev.serial,
                     timestamp: ev.timestamp,
                     dir_known: true,
+                    complete,
                 },
                 path,
                 old,

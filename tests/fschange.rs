@@ -101,3 +101,46 @@ fn each_scenario_alone() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+#[test]
+fn every_recorded_change_is_complete() {
+    let data = std::fs::read(fixture_dir().join("all.log")).unwrap();
+    let got = changes_of(&data, &mut FsTracker::default());
+    assert!(!got.is_empty());
+    let cut: Vec<String> = got.iter().filter(|c| !c.complete).map(show).collect();
+    assert!(cut.is_empty(), "{cut:#?}");
+}
+
+#[test]
+fn an_event_cut_after_its_parent_records_says_it_is_incomplete() {
+    // mv-in: items=4, PARENT, PARENT, DELETE, CREATE. Keep the first four
+    // lines (SYSCALL, CWD and both PARENTs), as when the input ends there.
+    let data = std::fs::read(fixture_dir().join("mv-in.stream")).unwrap();
+    let whole = changes_of(&data, &mut FsTracker::default());
+    assert_eq!(
+        whole.len(),
+        1,
+        "{:#?}",
+        whole.iter().map(show).collect::<Vec<_>>()
+    );
+    assert!(whole[0].complete);
+    assert_eq!(whole[0].kind, ChangeKind::Renamed);
+    let four: usize = data
+        .iter()
+        .enumerate()
+        .filter(|(_, &b)| b == b'\n')
+        .nth(3)
+        .unwrap()
+        .0
+        + 1;
+    let got = changes_of(&data[..four], &mut FsTracker::default());
+    assert_eq!(
+        got.len(),
+        1,
+        "{:#?}",
+        got.iter().map(show).collect::<Vec<_>>()
+    );
+    assert!(!got[0].complete, "{}", show(&got[0]));
+    assert_eq!(got[0].kind, ChangeKind::Renamed);
+    assert_eq!(got[0].old_path, None);
+}

@@ -369,6 +369,11 @@ impl Plugin {
                     // the kernel's PARENT name stood in for it.
                     out.extend_from_slice(b" (directory unknown)");
                 }
+                if !c.complete {
+                    // The input ended inside the event (SIGTERM in a burst,
+                    // a cut stream): classified from the records that came.
+                    out.extend_from_slice(b" (incomplete event)");
+                }
                 out.push(b'\n');
             }
             LogFormat::Json => {

@@ -590,11 +590,18 @@ fn sigterm_during_a_burst() {
     let got_lines: Vec<&str> = got_s.lines().collect();
     let want_lines: Vec<&str> = want_s.lines().collect();
     assert!(got_lines.len() <= want_lines.len());
+    let last = got_lines.len().saturating_sub(1);
     for (i, (g, w)) in got_lines.iter().zip(&want_lines).enumerate() {
         // A held-back dirfd change may be flushed early with its fallback path.
         if g.ends_with("(directory unknown)") {
             continue;
         }
+        // The signal may land while the writer is inside an event: the last
+        // event read is then cut, and says so rather than guessing.
+        if i == last && g.ends_with(" (incomplete event)") {
+            continue;
+        }
+        assert!(!g.ends_with(" (incomplete event)"), "line {i}: {g}");
         assert_eq!(g, w, "line {i}");
     }
     eprintln!(

@@ -404,14 +404,15 @@ pub fn write_change_fields(c: &FsChange, out: &mut Vec<u8>) {
     }
 }
 
-/// `,"syscall":…,"success":…,"dir_known":…` of a change.
+/// `,"syscall":…,"success":…,"dir_known":…,"complete":…` of a change.
 pub fn write_change_outcome(c: &FsChange, out: &mut Vec<u8>) {
     let _ = write!(
         out,
-        ",\"syscall\":\"{}\",\"success\":{},\"dir_known\":{}",
+        ",\"syscall\":\"{}\",\"success\":{},\"dir_known\":{},\"complete\":{}",
         c.syscall.escape_default(),
         c.success,
-        c.dir_known
+        c.dir_known,
+        c.complete
     );
 }
 
