@@ -24,6 +24,7 @@ use crate::error::{step, Result};
 use crate::global::Guard;
 use crate::types::{FieldType, RecordType, Timestamp};
 use auparse_sys as ffi;
+use std::cell::Cell;
 use std::ffi::{c_char, CStr};
 use std::marker::PhantomData;
 use std::ptr::NonNull;
@@ -52,6 +53,8 @@ pub(crate) unsafe fn cbytes<'a>(p: *const c_char) -> Option<&'a [u8]> {
 pub struct EventRef<'a> {
     au: NonNull<ffi::auparse_state_t>,
     _guard: Option<Guard>,
+    /// The parser's escape mode is RAW (see [`crate::shortcut`]).
+    raw_escape: bool,
     _life: PhantomData<&'a mut ffi::auparse_state_t>,
 }
 
@@ -59,11 +62,17 @@ impl<'a> EventRef<'a> {
     /// # Safety
     /// `au` is a live parser positioned on a current event whose memory stays
     /// valid for `'a`, and this thread holds the global lock for all of `'a`
-    /// (passed as `guard`, or held by the caller for longer).
-    pub(crate) unsafe fn new(au: NonNull<ffi::auparse_state_t>, guard: Option<Guard>) -> Self {
+    /// (passed as `guard`, or held by the caller for longer). `raw_escape`
+    /// says whether the parser's escape mode is [`EscapeMode::Raw`](crate::EscapeMode::Raw).
+    pub(crate) unsafe fn new(
+        au: NonNull<ffi::auparse_state_t>,
+        guard: Option<Guard>,
+        raw_escape: bool,
+    ) -> Self {
         EventRef {
             au,
             _guard: guard,
+            raw_escape,
             _life: PhantomData,
         }
     }
@@ -127,6 +136,7 @@ impl<'a> EventRef<'a> {
     pub fn records(&mut self) -> Records<'_> {
         Records {
             au: self.au,
+            raw_escape: self.raw_escape,
             next: 0,
             len: self.num_records() as u32,
             _life: PhantomData,
@@ -138,7 +148,7 @@ impl<'a> EventRef<'a> {
         let index = u32::try_from(index).ok()?;
         // SAFETY: live parser on a current event, lock held (type invariant).
         let rc = unsafe { ffi::auparse_goto_record_num(self.raw(), index) };
-        (rc == 1).then(|| RecordRef::at(self.au))
+        (rc == 1).then(|| RecordRef::at(self.au, self.raw_escape))
     }
 
     /// Moves the cursor to the first record (`auparse_first_record`); the
@@ -154,6 +164,7 @@ impl<'a> EventRef<'a> {
 /// Lending cursor over the records of an [`EventRef`].
 pub struct Records<'e> {
     au: NonNull<ffi::auparse_state_t>,
+    raw_escape: bool,
     next: u32,
     len: u32,
     _life: PhantomData<&'e mut ffi::auparse_state_t>,
@@ -175,22 +186,34 @@ impl Records<'_> {
             return None;
         }
         self.next += 1;
-        Some(RecordRef::at(self.au))
+        Some(RecordRef::at(self.au, self.raw_escape))
     }
 }
 
 /// The record libauparse's cursor is on.
 pub struct RecordRef<'r> {
     au: NonNull<ffi::auparse_state_t>,
+    raw_escape: bool,
     _life: PhantomData<&'r mut ffi::auparse_state_t>,
 }
 
 impl<'r> RecordRef<'r> {
-    fn at(au: NonNull<ffi::auparse_state_t>) -> Self {
+    fn at(au: NonNull<ffi::auparse_state_t>, raw_escape: bool) -> Self {
         RecordRef {
             au,
+            raw_escape,
             _life: PhantomData,
         }
+    }
+
+    /// What the field views of this record need to know to answer without
+    /// libauparse (see [`crate::shortcut`]): the record type, and whether an
+    /// UNCLASSIFIED field's interpretation is its raw value here.
+    fn field_context(&self) -> (u32, bool) {
+        // SAFETY: live parser on a current record, lock held (type invariant).
+        let no_interpretations =
+            unsafe { ffi::auparse_get_record_interpretations(self.raw()) }.is_null();
+        (self.record_type().0, self.raw_escape && no_interpretations)
     }
 
     #[inline]
@@ -265,8 +288,11 @@ impl<'r> RecordRef<'r> {
 
     /// A lending cursor over the fields, from the first one.
     pub fn fields(&mut self) -> Fields<'_> {
+        let (rtype, plain) = self.field_context();
         Fields {
             au: self.au,
+            rtype,
+            plain,
             next: 0,
             len: self.num_fields() as u32,
             _life: PhantomData,
@@ -276,15 +302,16 @@ impl<'r> RecordRef<'r> {
     /// The first field of this record named `name`.
     pub fn field(&mut self, name: &str) -> Option<FieldRef<'_>> {
         let n = self.num_fields() as u32;
+        let (rtype, plain) = self.field_context();
         for i in 0..n {
             // SAFETY: live parser on a current record, lock held; `i` is in range.
             let ok = unsafe { ffi::auparse_goto_field_num(self.raw(), i) } == 1;
             if !ok {
                 break;
             }
-            let f = FieldRef::at(self.au);
+            let f = FieldRef::at(self.au, rtype, plain);
             if f.name() == name.as_bytes() {
-                return Some(FieldRef::at(self.au));
+                return Some(f);
             }
         }
         None
@@ -294,6 +321,8 @@ impl<'r> RecordRef<'r> {
 /// Lending cursor over the fields of a [`RecordRef`].
 pub struct Fields<'r> {
     au: NonNull<ffi::auparse_state_t>,
+    rtype: u32,
+    plain: bool,
     next: u32,
     len: u32,
     _life: PhantomData<&'r mut ffi::auparse_state_t>,
@@ -319,7 +348,7 @@ impl Fields<'_> {
             return None;
         }
         self.next += 1;
-        Some(FieldRef::at(self.au))
+        Some(FieldRef::at(self.au, self.rtype, self.plain))
     }
 }
 
@@ -329,19 +358,45 @@ impl Fields<'_> {
 /// slices returned here stay valid for the whole borrow `'f`.
 pub struct FieldRef<'f> {
     au: NonNull<ffi::auparse_state_t>,
+    /// Type of the record the field belongs to.
+    rtype: u32,
+    /// Escape mode RAW and a record without interpretations: an
+    /// UNCLASSIFIED field's interpretation is its raw value.
+    plain: bool,
+    /// The type number, once asked (`u32::MAX` before).
+    field_type: Cell<u32>,
     _life: PhantomData<&'f mut ffi::auparse_state_t>,
 }
 
 impl<'f> FieldRef<'f> {
-    fn at(au: NonNull<ffi::auparse_state_t>) -> Self {
+    fn at(au: NonNull<ffi::auparse_state_t>, rtype: u32, plain: bool) -> Self {
         FieldRef {
             au,
+            rtype,
+            plain,
+            field_type: Cell::new(u32::MAX),
             _life: PhantomData,
         }
     }
 
+    /// libauparse's type number for the field (cached per record type and
+    /// name where it cannot depend on the value).
     #[inline]
-    fn raw_state(&self) -> *mut ffi::auparse_state_t {
+    fn type_number(&self) -> u32 {
+        let known = self.field_type.get();
+        if known != u32::MAX {
+            return known;
+        }
+        let t = crate::shortcut::field_type(self.rtype, self.name(), || {
+            // SAFETY: live parser on a current field, lock held (type invariant).
+            unsafe { ffi::auparse_get_field_type(self.raw_state()) as u32 }
+        });
+        self.field_type.set(t);
+        t
+    }
+
+    #[inline]
+    pub(crate) fn raw_state(&self) -> *mut ffi::auparse_state_t {
         self.au.as_ptr()
     }
 
@@ -363,8 +418,7 @@ impl<'f> FieldRef<'f> {
     /// How libauparse classifies the field (`auparse_get_field_type`).
     #[inline]
     pub fn field_type(&self) -> FieldType {
-        // SAFETY: live parser on a current field, lock held (type invariant).
-        FieldType::from_raw(unsafe { ffi::auparse_get_field_type(self.raw_state()) } as u32)
+        FieldType::from_raw(self.type_number())
     }
 
     /// Interpreted value (`auparse_interpret_field`): uid to name, syscall
@@ -373,6 +427,10 @@ impl<'f> FieldRef<'f> {
     /// value where libauparse has none.
     #[inline]
     pub fn interpreted(&self) -> &'f [u8] {
+        if self.plain && crate::shortcut::interpretation_is_raw(self.type_number()) {
+            // What libauparse would return: a copy of the raw value.
+            return self.raw();
+        }
         // SAFETY: the interpretation is cached in the field node, which lives
         // as long as the event ('f); lock held (type invariant).
         unsafe { cbytes(ffi::auparse_interpret_field(self.raw_state())) }

@@ -71,6 +71,7 @@ mod idcache;
 mod normalize;
 mod parser;
 mod read;
+mod shortcut;
 mod types;
 
 pub use assemble::Grouping;

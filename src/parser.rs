@@ -26,6 +26,8 @@ pub struct Parser {
     /// End-of-event timeout re-applied before each call (libauparse keeps it
     /// in a global that other parsers change).
     eoe_timeout: u32,
+    /// The escape mode is RAW.
+    raw_escape: bool,
     /// Keeps the NUL-terminated buffer of a buffer source alive (libauparse
     /// reads it in place).
     _buffer: Option<Vec<u8>>,
@@ -55,6 +57,7 @@ impl Parser {
         Ok(Parser {
             au,
             eoe_timeout: global::configured_eoe_timeout(),
+            raw_escape: true,
             _buffer: None,
         })
     }
@@ -143,6 +146,7 @@ impl Parser {
         let _guard = global::lock()?;
         // SAFETY: live parser, lock held.
         unsafe { ffi::auparse_set_escape_mode(self.au.as_ptr(), mode.to_raw()) };
+        self.raw_escape = mode == EscapeMode::Raw;
         Ok(())
     }
 
@@ -172,7 +176,9 @@ impl Parser {
         // SAFETY: the parser is on a current event that stays valid until the
         // next auparse_next_event, which needs &mut self; the view owns the
         // lock guard for its whole life.
-        Ok(Some(unsafe { EventRef::new(self.au, Some(guard)) }))
+        Ok(Some(unsafe {
+            EventRef::new(self.au, Some(guard), self.raw_escape)
+        }))
     }
 
     /// The next event, owned ([`EventRef::to_event`]).

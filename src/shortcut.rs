@@ -1,0 +1,316 @@
+//! Answers the views give without asking libauparse, where its answer is
+//! known in advance.
+//!
+//! Reading libauparse 3.0.9 (`auparse_interp_adjust_type` and
+//! `auparse_do_interpretation` in `interpret.c`):
+//!
+//! - A field's type is a function of the record type and the field name,
+//!   except for a field named `acct` and for TRUSTED_APP records, where the
+//!   value decides. libauparse finds it by a chain of `strcmp`s and a search
+//!   of its field-name table on every call (16 % of a plain C walk), so types
+//!   are cached here per (record type, name).
+//! - An UNCLASSIFIED or MAC_LABEL field is interpreted as a copy of its raw
+//!   value, then escaped by the escape mode; a record's own interpretations
+//!   (ENRICHED logs) come first. So with escape mode RAW and a record without
+//!   interpretations, the interpretation *is* the raw value, and the view
+//!   returns it without the `strdup` and the type search libauparse makes.
+//!
+//! Both rules are only applied on the libauparse versions they were read
+//! from (cfg `auparse_rules_3_0`); elsewhere every call goes to libauparse.
+//! `tests/shortcut_oracle.rs` checks them against libauparse field by field
+//! over every corpus file and fixture, in every escape mode.
+
+use std::cell::RefCell;
+
+/// Whether the shortcuts are on for the libauparse this crate was built with.
+pub(crate) const ENABLED: bool = cfg!(auparse_rules_3_0);
+
+const AUDIT_TRUSTED_APP: u32 = 1121;
+const SLOTS: usize = 1024;
+/// Cleared when this full (keeps probe chains short).
+const MAX_FILLED: usize = SLOTS * 3 / 4;
+/// Names longer than this are not cached (no real field name is).
+const MAX_NAME: usize = 24;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Key {
+    rtype: u32,
+    /// The name, zero-padded (names hold no NUL).
+    name: [u64; MAX_NAME / 8],
+}
+
+#[derive(Clone, Copy)]
+struct Slot {
+    key: Key,
+    field_type: u32,
+}
+
+struct TypeCache {
+    slots: Vec<Option<Slot>>,
+    filled: usize,
+}
+
+thread_local! {
+    static TYPES: RefCell<TypeCache> = const {
+        RefCell::new(TypeCache {
+            slots: Vec::new(),
+            filled: 0,
+        })
+    };
+}
+
+/// True when the type of a field with this name in this record type does
+/// not depend on its value.
+#[inline]
+fn type_is_static(rtype: u32, name: &[u8]) -> bool {
+    rtype != AUDIT_TRUSTED_APP && name != b"acct" && name.len() <= MAX_NAME
+}
+
+#[inline]
+fn key(rtype: u32, name: &[u8]) -> Key {
+    let mut bytes = [0u8; MAX_NAME];
+    bytes[..name.len()].copy_from_slice(name);
+    let mut words = [0u64; MAX_NAME / 8];
+    for (w, chunk) in words.iter_mut().zip(bytes.chunks_exact(8)) {
+        *w = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
+    }
+    Key { rtype, name: words }
+}
+
+#[inline]
+fn slot_of(k: &Key) -> usize {
+    let mut h = u64::from(k.rtype);
+    for w in k.name {
+        h = (h ^ w).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+    (h >> 40) as usize % SLOTS
+}
+
+/// The type of field `name` of a record of type `rtype`: from the cache, or
+/// from `ask` (libauparse), then remembered when it cannot depend on the value.
+#[inline]
+pub(crate) fn field_type(rtype: u32, name: &[u8], ask: impl FnOnce() -> u32) -> u32 {
+    if !ENABLED || !type_is_static(rtype, name) {
+        return ask();
+    }
+    let k = key(rtype, name);
+    TYPES.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.slots.is_empty() {
+            c.slots = vec![None; SLOTS];
+        }
+        let mut i = slot_of(&k);
+        loop {
+            match &c.slots[i] {
+                Some(s) if s.key == k => return s.field_type,
+                Some(_) => i = (i + 1) % SLOTS,
+                None => break,
+            }
+        }
+        let field_type = ask();
+        if c.filled >= MAX_FILLED {
+            c.slots.iter_mut().for_each(|s| *s = None);
+            c.filled = 0;
+            i = slot_of(&k);
+        }
+        c.slots[i] = Some(Slot { key: k, field_type });
+        c.filled += 1;
+        field_type
+    })
+}
+
+/// True when libauparse would interpret a field of this type as a plain
+/// copy of its raw value (given escape mode RAW and no record
+/// interpretations, which the caller checks).
+#[inline]
+pub(crate) fn interpretation_is_raw(field_type: u32) -> bool {
+    ENABLED
+        && (field_type == auparse_sys::AUPARSE_TYPE_UNCLASSIFIED
+            || field_type == auparse_sys::AUPARSE_TYPE_MAC_LABEL)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn value_dependent_types_are_never_cached() {
+        assert!(!type_is_static(1300, b"acct"));
+        assert!(!type_is_static(AUDIT_TRUSTED_APP, b"uid"));
+        assert!(type_is_static(1300, b"uid"));
+        assert!(!type_is_static(1300, &[b'a'; MAX_NAME + 1]));
+    }
+
+    #[test]
+    fn cached_per_record_type_and_name() {
+        if !ENABLED {
+            return;
+        }
+        let mut asked = 0;
+        for _ in 0..3 {
+            assert_eq!(
+                field_type(1300, b"test-uid", || {
+                    asked += 1;
+                    7
+                }),
+                7
+            );
+        }
+        assert_eq!(asked, 1);
+        assert_eq!(field_type(1302, b"test-uid", || 9), 9);
+        assert_eq!(field_type(1300, b"acct", || 3), 3);
+        assert_eq!(field_type(1300, b"acct", || 4), 4);
+    }
+
+    #[test]
+    fn a_full_table_starts_over() {
+        if !ENABLED {
+            return;
+        }
+        for n in 0..(SLOTS * 2) {
+            let name = format!("f{n}");
+            assert_eq!(field_type(1, name.as_bytes(), || n as u32), n as u32);
+        }
+        let mut asked = false;
+        let last = format!("f{}", SLOTS * 2 - 1);
+        assert_eq!(
+            field_type(1, last.as_bytes(), || {
+                asked = true;
+                0
+            }),
+            (SLOTS * 2 - 1) as u32
+        );
+        assert!(!asked);
+    }
+}
+
+/// The shortcuts against libauparse itself, field by field, on every log in
+/// the repository's fixtures and, when present, ../shared/corpus.
+#[cfg(test)]
+mod oracle {
+    use crate::cursor::cbytes;
+    use crate::{EscapeMode, Feeder};
+    use auparse_sys as ffi;
+    use std::path::{Path, PathBuf};
+
+    fn inputs() -> Vec<PathBuf> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut out = Vec::new();
+        for dir in [
+            root.join("tests/fixtures/live"),
+            root.join("tests/hostile"),
+            root.join("../shared/corpus"),
+        ] {
+            walk(&dir, &mut out);
+        }
+        out.sort();
+        out
+    }
+
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        let Ok(rd) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p.extension().is_some_and(|x| x == "log" || x == "stream") {
+                out.push(p);
+            }
+        }
+    }
+
+    #[derive(Default)]
+    struct Tally {
+        fields: u64,
+        raw_answers: u64,
+        mismatches: Vec<String>,
+    }
+
+    /// Every field of the current event: the views' type and interpretation
+    /// against libauparse's own calls on the same field.
+    fn check_event(ev: &mut crate::EventRef<'_>, t: &mut Tally, what: &str) {
+        let mut recs = ev.records();
+        while let Some(mut rec) = recs.next() {
+            let mut fields = rec.fields();
+            while let Some(f) = fields.next() {
+                t.fields += 1;
+                let view_type = f.field_type();
+                let view_interp = f.interpreted().to_vec();
+                // SAFETY: live parser on the field `f` views, lock held by the
+                // feed call running this callback.
+                let (c_type, c_interp) = unsafe {
+                    let au = f.raw_state();
+                    let ty = ffi::auparse_get_field_type(au) as u32;
+                    let interp = cbytes(ffi::auparse_interpret_field(au))
+                        .unwrap_or_else(|| f.raw())
+                        .to_vec();
+                    (ty, interp)
+                };
+                if view_interp == f.raw() && super::interpretation_is_raw(c_type) {
+                    t.raw_answers += 1;
+                }
+                if view_type != crate::FieldType::from_raw(c_type) || view_interp != c_interp {
+                    t.mismatches.push(format!(
+                        "{what}: field {:?}: type {:?} vs libauparse {c_type}, {:?} vs {:?}",
+                        String::from_utf8_lossy(f.name()),
+                        view_type,
+                        String::from_utf8_lossy(&view_interp),
+                        String::from_utf8_lossy(&c_interp),
+                    ));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn views_answer_like_libauparse_on_every_field() {
+        let files = inputs();
+        assert!(files.len() >= 30, "fixtures missing: {files:?}");
+        let mut t = Tally::default();
+        for mode in [
+            EscapeMode::Raw,
+            EscapeMode::Tty,
+            EscapeMode::Shell,
+            EscapeMode::ShellQuote,
+        ] {
+            for path in &files {
+                let data = std::fs::read(path).unwrap();
+                let what = format!("{} ({mode:?})", path.display());
+                let mut feeder = Feeder::new().unwrap();
+                feeder.set_escape_mode(mode).unwrap();
+                let mut on_event = |ev: &mut crate::EventRef<'_>| {
+                    check_event(ev, &mut t, &what);
+                    // Normalizing moves libauparse's cursor and reloads its
+                    // interpretation list: walk again after it.
+                    let _ = ev.normalize();
+                    check_event(ev, &mut t, &what);
+                };
+                feeder.feed(&data, &mut on_event).unwrap();
+                feeder.flush(&mut on_event).unwrap();
+            }
+        }
+        assert!(
+            t.mismatches.is_empty(),
+            "{} of {} fields differ:\n{}",
+            t.mismatches.len(),
+            t.fields,
+            t.mismatches[..t.mismatches.len().min(20)].join("\n")
+        );
+        if super::ENABLED {
+            // The shortcut was taken on a good share of the fields.
+            assert!(
+                t.raw_answers * 5 > t.fields,
+                "{} of {}",
+                t.raw_answers,
+                t.fields
+            );
+        }
+        eprintln!(
+            "{} fields in {} files x 4 escape modes: all as libauparse answers",
+            t.fields,
+            files.len()
+        );
+    }
+}
