@@ -299,6 +299,15 @@ impl<'r> RecordRef<'r> {
         }
     }
 
+    /// Puts libauparse's field cursor of this record back on its first field.
+    pub(crate) fn rewind_fields(&mut self) {
+        if self.num_fields() > 0 {
+            // SAFETY: live parser on a current record with fields, lock held
+            // (type invariant).
+            unsafe { ffi::auparse_first_field(self.raw()) };
+        }
+    }
+
     /// The first field of this record named `name`.
     pub fn field(&mut self, name: &str) -> Option<FieldRef<'_>> {
         let n = self.num_fields() as u32;

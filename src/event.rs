@@ -229,6 +229,8 @@ impl EventRef<'_> {
                         field_type,
                     });
                 }
+                // Leave the record as the normalizer wants it (see below).
+                rec.rewind_fields();
                 records.push(Record {
                     record_type,
                     type_name,
@@ -236,7 +238,8 @@ impl EventRef<'_> {
                 });
             }
         }
-        let normalized = self.normalize().ok();
+        // Every record was rewound to its first field by the walk above.
+        let normalized = self.normalize_rewound(false).ok();
         let normalized_all = if opts.normalize_attrs {
             self.normalize_with(true).ok()
         } else {

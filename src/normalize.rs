@@ -255,9 +255,19 @@ impl EventRef<'_> {
         {
             let mut recs = self.records();
             while let Some(mut rec) = recs.next() {
-                let _ = rec.fields().next();
+                rec.rewind_fields();
             }
         }
+        let n = self.normalize_rewound(all_attrs);
+        let _ = self.rewind();
+        n
+    }
+
+    /// [`normalize_with`](Self::normalize_with) for an event whose records
+    /// are all on their first field already (each move to another record
+    /// costs an ENRICHED record a reload of its interpretation list). Leaves
+    /// the cursor where the normalizer's getters put it.
+    pub(crate) fn normalize_rewound(&mut self, all_attrs: bool) -> Result<Normalized> {
         let au = self.raw();
         let opt = if all_attrs {
             ffi::NORM_OPT_ALL
@@ -276,13 +286,16 @@ impl EventRef<'_> {
         let s_secondary = positioned(self, ffi::auparse_normalize_subject_secondary);
         let s_kind = metadata(self, ffi::auparse_normalize_subject_kind);
         let action = metadata(self, ffi::auparse_normalize_get_action);
+        // Results and key are usually in the subject's record: read them
+        // before moving to the object's (each move to another record costs
+        // an ENRICHED record a reload of its interpretation list).
+        let results = positioned(self, ffi::auparse_normalize_get_results);
+        let key = positioned(self, ffi::auparse_normalize_key);
         let o_primary = positioned(self, ffi::auparse_normalize_object_primary);
         let o_secondary = positioned(self, ffi::auparse_normalize_object_secondary);
         let o_primary2 = positioned(self, ffi::auparse_normalize_object_primary2);
         let o_kind = metadata(self, ffi::auparse_normalize_object_kind);
-        let results = positioned(self, ffi::auparse_normalize_get_results);
         let how = metadata(self, ffi::auparse_normalize_how);
-        let key = positioned(self, ffi::auparse_normalize_key);
         let primary_sock = sock_text(self, o_primary.as_ref());
         let (s_label, o_label) = if all_attrs {
             (
@@ -302,7 +315,6 @@ impl EventRef<'_> {
         } else {
             (None, None)
         };
-        let _ = self.rewind();
         Ok(Normalized {
             kind,
             session,
