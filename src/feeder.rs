@@ -13,6 +13,10 @@ use std::ptr::{self, NonNull};
 use std::time::{Duration, Instant};
 
 /// The closure of the feed call in progress, type-erased for the trampoline.
+/// Built once: `memmem::find` would build a searcher on every line.
+static AUDIT_MSG: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+    std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"msg=audit("));
+
 type DynCallback<'c> = &'c mut dyn FnMut(&mut EventRef<'_>);
 
 /// State shared with the trampoline. Allocated once per Feeder and owned by
@@ -135,7 +139,7 @@ impl Ctx<'_> {
     /// such lines and leaks a 1,152-byte buffer doing it (seen with valgrind
     /// on a `#` comment holding C code in laurel's fork-sleep-exec.txt).
     fn line(&mut self, line: &[u8]) -> Result<()> {
-        if memchr::memmem::find(line, b"msg=audit(").is_none() {
+        if AUDIT_MSG.find(line).is_none() {
             return Ok(());
         }
         match self.grouping {
