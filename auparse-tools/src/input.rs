@@ -53,6 +53,12 @@ pub trait Handler {
     fn end(&mut self) -> CmdResult {
         Ok(())
     }
+    /// Moves the events the handler is done with into `into`, for
+    /// [`run_pipelined`] to free on the thread that allocated them. A handler
+    /// that drops its events itself keeps the default.
+    fn take_spent(&mut self, into: &mut Vec<Event>) {
+        let _ = into;
+    }
 }
 
 /// How to read.
@@ -351,4 +357,128 @@ pub fn run<H: Handler>(
     }
     let end = run.handler.end();
     result.and(end)
+}
+
+/// Batches waiting for the output thread (each holds the events of one read,
+/// at most 64 KiB of input): bounds memory when the output is slower.
+const PIPELINE_DEPTH: usize = 4;
+
+enum Msg {
+    Events(Vec<Event>),
+    Idle,
+}
+
+/// The reading side of [`run_pipelined`]: hands batches to the output thread
+/// and frees the events it hands back.
+struct Front<'a> {
+    tx: Option<std::sync::mpsc::SyncSender<Msg>>,
+    back: std::sync::mpsc::Receiver<Vec<Event>>,
+    failed: &'a AtomicBool,
+}
+
+impl Front<'_> {
+    fn send(&mut self, msg: Msg) -> CmdResult {
+        // Free what the output thread is done with here: glibc's free of
+        // another thread's allocations contends for that thread's arena.
+        while let Ok(spent) = self.back.try_recv() {
+            drop(spent);
+        }
+        let sent = match &self.tx {
+            Some(tx) if !self.failed.load(Ordering::Relaxed) => tx.send(msg).is_ok(),
+            _ => false,
+        };
+        if sent {
+            Ok(())
+        } else {
+            // The output thread stopped on an error: stop reading; its error
+            // is the one reported (see run_pipelined).
+            Err(Fatal("output stopped".into()))
+        }
+    }
+}
+
+impl Handler for Front<'_> {
+    fn events(&mut self, batch: &mut Vec<Event>) -> CmdResult {
+        self.send(Msg::Events(std::mem::take(batch)))
+    }
+
+    fn idle(&mut self) -> CmdResult {
+        self.send(Msg::Idle)
+    }
+
+    fn end(&mut self) -> CmdResult {
+        // Closing the channel tells the output thread to finish.
+        self.tx = None;
+        Ok(())
+    }
+}
+
+fn output_loop<H: Handler>(
+    handler: &mut H,
+    rx: std::sync::mpsc::Receiver<Msg>,
+    back: std::sync::mpsc::Sender<Vec<Event>>,
+    failed: &AtomicBool,
+) -> CmdResult {
+    let mut run = || {
+        for msg in rx.iter() {
+            let mut spent = match msg {
+                Msg::Events(mut batch) => {
+                    handler.events(&mut batch)?;
+                    // Emptied by the handler: its buffer goes back too.
+                    batch
+                }
+                Msg::Idle => {
+                    handler.idle()?;
+                    Vec::new()
+                }
+            };
+            handler.take_spent(&mut spent);
+            if spent.capacity() > 0 {
+                // The reader may be gone already (its error ends the run).
+                let _ = back.send(spent);
+            }
+        }
+        handler.end()
+    };
+    let result = run();
+    if result.is_err() {
+        failed.store(true, Ordering::Relaxed);
+    }
+    result
+}
+
+/// [`run`] with the handler on a second thread: reading, libauparse and the
+/// owned events on this one; filtering, formatting and writing on the other,
+/// so the two overlap. Events keep their order, and every event read is
+/// handled before this returns. A handler error (a write error) stops the
+/// reading and is the one returned; otherwise the reading's.
+pub fn run_pipelined<H: Handler + Send>(
+    sources: &[Source],
+    feeder: &mut Feeder,
+    handler: &mut H,
+    opts: &ReadOptions,
+) -> CmdResult {
+    let failed = AtomicBool::new(false);
+    let (tx, rx) = std::sync::mpsc::sync_channel(PIPELINE_DEPTH);
+    let (back_tx, back_rx) = std::sync::mpsc::channel();
+    std::thread::scope(|s| {
+        let output = std::thread::Builder::new()
+            .name("auparse-output".into())
+            .spawn_scoped(s, || output_loop(handler, rx, back_tx, &failed))
+            .map_err(|e| Fatal(format!("cannot start the output thread: {e}")))?;
+        let mut front = Front {
+            tx: Some(tx),
+            back: back_rx,
+            failed: &failed,
+        };
+        let read = run(sources, feeder, &mut front, opts);
+        front.tx = None;
+        let written = match output.join() {
+            Ok(r) => r,
+            Err(panic) => std::panic::resume_unwind(panic),
+        };
+        // What came back after the last batch is freed with `front`.
+        drop(front);
+        written.and(read)
+    })
 }

@@ -307,6 +307,28 @@ fn errors_are_one_line_and_nonzero() {
 }
 
 #[test]
+fn a_full_disk_is_one_line_and_nonzero_in_every_format() {
+    // json and pretty write on a second thread: its error must end the run
+    // the same way.
+    let all = fixtures().join("all.log");
+    for format in ["json", "pretty", "text", "csv"] {
+        let out = Command::new(bin())
+            .args([format, all.to_str().unwrap()])
+            .stdout(std::fs::File::create("/dev/full").unwrap())
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{format}: {err}");
+        assert_eq!(
+            err.trim_end(),
+            "auparse: write error: No space left on device (os error 28)",
+            "{format}"
+        );
+    }
+}
+
+#[test]
 fn stdin_and_closed_pipe() {
     let data = std::fs::read(fixtures().join("all.stream")).unwrap();
     let mut child = Command::new(bin())
