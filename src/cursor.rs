@@ -22,7 +22,7 @@
 
 use crate::error::{step, Result};
 use crate::global::Guard;
-use crate::types::{FieldType, RecordType, Timestamp};
+use crate::types::{EscapeMode, FieldType, RecordType, Timestamp};
 use auparse_sys as ffi;
 use std::cell::Cell;
 use std::ffi::{c_char, CStr};
@@ -53,8 +53,8 @@ pub(crate) unsafe fn cbytes<'a>(p: *const c_char) -> Option<&'a [u8]> {
 pub struct EventRef<'a> {
     au: NonNull<ffi::auparse_state_t>,
     _guard: Option<Guard>,
-    /// The parser's escape mode is RAW (see [`crate::shortcut`]).
-    raw_escape: bool,
+    /// The parser's escape mode.
+    escape: EscapeMode,
     _life: PhantomData<&'a mut ffi::auparse_state_t>,
 }
 
@@ -62,17 +62,17 @@ impl<'a> EventRef<'a> {
     /// # Safety
     /// `au` is a live parser positioned on a current event whose memory stays
     /// valid for `'a`, and this thread holds the global lock for all of `'a`
-    /// (passed as `guard`, or held by the caller for longer). `raw_escape`
-    /// says whether the parser's escape mode is [`EscapeMode::Raw`](crate::EscapeMode::Raw).
+    /// (passed as `guard`, or held by the caller for longer). `escape` is
+    /// the parser's escape mode.
     pub(crate) unsafe fn new(
         au: NonNull<ffi::auparse_state_t>,
         guard: Option<Guard>,
-        raw_escape: bool,
+        escape: EscapeMode,
     ) -> Self {
         EventRef {
             au,
             _guard: guard,
-            raw_escape,
+            escape,
             _life: PhantomData,
         }
     }
@@ -80,6 +80,12 @@ impl<'a> EventRef<'a> {
     #[inline]
     pub(crate) fn raw(&self) -> *mut ffi::auparse_state_t {
         self.au.as_ptr()
+    }
+
+    /// The escape mode of the parser this event comes from.
+    #[inline]
+    pub(crate) fn escape_mode(&self) -> EscapeMode {
+        self.escape
     }
 
     /// Serial number of the event (`auparse_get_serial`).
@@ -136,7 +142,7 @@ impl<'a> EventRef<'a> {
     pub fn records(&mut self) -> Records<'_> {
         Records {
             au: self.au,
-            raw_escape: self.raw_escape,
+            raw_escape: self.escape == EscapeMode::Raw,
             next: 0,
             len: self.num_records() as u32,
             _life: PhantomData,
@@ -148,7 +154,7 @@ impl<'a> EventRef<'a> {
         let index = u32::try_from(index).ok()?;
         // SAFETY: live parser on a current event, lock held (type invariant).
         let rc = unsafe { ffi::auparse_goto_record_num(self.raw(), index) };
-        (rc == 1).then(|| RecordRef::at(self.au, self.raw_escape))
+        (rc == 1).then(|| RecordRef::at(self.au, self.escape == EscapeMode::Raw))
     }
 
     /// Moves the cursor to the first record (`auparse_first_record`); the

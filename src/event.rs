@@ -177,6 +177,7 @@ impl EventRef<'_> {
         let serial = self.serial();
         let timestamp = self.timestamp();
         let node = self.node().map(Bytes::from);
+        let escape = self.escape_mode();
         let mut records = Vec::with_capacity(self.num_records());
         {
             let mut recs = self.records();
@@ -207,10 +208,8 @@ impl EventRef<'_> {
                     }
                     let field_type = f.field_type();
                     let raw = f.raw();
-                    let interpreted = if field_type.is_id() && !enriched {
-                        crate::idcache::interpret(field_type == FieldType::Gid, raw, || {
-                            f.interpreted()
-                        })
+                    let interpreted = if !enriched && crate::idcache::cacheable(field_type) {
+                        crate::idcache::interpret(field_type, escape, raw, || f.interpreted())
                     } else {
                         // Ask for the cwd-joined path first: libauparse caches
                         // one interpretation per field, and the first call

@@ -29,8 +29,8 @@ struct CallbackState {
     panic: Option<Box<dyn Any + Send + 'static>>,
     /// Events delivered (or skipped after a panic) so far.
     delivered: u64,
-    /// The parser's escape mode is RAW.
-    raw_escape: bool,
+    /// The parser's escape mode.
+    escape: EscapeMode,
 }
 
 /// The one callback registered with libauparse. Never unwinds into C.
@@ -59,7 +59,7 @@ unsafe extern "C" fn trampoline(
         // SAFETY: libauparse calls us with `au` positioned on the ready event,
         // whose memory lives until we return; the feed call holds the global
         // lock for the whole C call, and the view cannot outlive this closure.
-        let mut ev = unsafe { EventRef::new(au, None, state.raw_escape) };
+        let mut ev = unsafe { EventRef::new(au, None, state.escape) };
         cb(&mut ev);
     }));
     if let Err(payload) = result {
@@ -191,7 +191,7 @@ impl Feeder {
             callback: ptr::null_mut(),
             panic: None,
             delivered: 0,
-            raw_escape: true,
+            escape: EscapeMode::Raw,
         }));
         // SAFETY: `au` is live; libauparse takes ownership of `state` and
         // frees it through destroy_state when the parser is destroyed.
@@ -263,7 +263,7 @@ impl Feeder {
         unsafe { ffi::auparse_set_escape_mode(self.au.as_ptr(), mode.to_raw()) };
         // SAFETY: the state lives as long as the parser, and no C call (so no
         // callback) is running: this method borrows the Feeder mutably.
-        unsafe { (*self.state.as_ptr()).raw_escape = mode == EscapeMode::Raw };
+        unsafe { (*self.state.as_ptr()).escape = mode };
         Ok(())
     }
 

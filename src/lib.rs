@@ -66,6 +66,7 @@ mod event;
 mod feeder;
 pub mod format;
 mod fschange;
+mod fxmap;
 mod global;
 mod idcache;
 mod normalize;
@@ -83,7 +84,8 @@ pub use event::{Event, EventOptions, Field, Record, Value};
 pub use feeder::Feeder;
 pub use fschange::{fs_changes, join_normalize, ChangeKind, FsChange, FsTracker};
 pub use global::{configured_eoe_timeout, in_libauparse};
-/// Hits and misses of this thread's uid/gid interpretation cache.
+/// Hits and misses of this thread's interpretation cache (uids, gids and the
+/// other field types whose interpretation depends only on the raw value).
 pub use idcache::stats as id_cache_stats;
 pub use normalize::{NormField, Normalized, Object, Outcome, Subject};
 pub use parser::Parser;

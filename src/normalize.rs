@@ -151,9 +151,9 @@ fn current_field(ev: &mut EventRef<'_>) -> Option<NormField> {
         };
         let enriched =
             || cbytes(ffi::auparse_get_record_interpretations(au)).is_some_and(|s| !s.is_empty());
-        // The same uid/gid cache as EventRef::to_event (ENRICHED records excepted).
-        let value = if field_type.is_id() && !enriched() {
-            crate::idcache::interpret(field_type == FieldType::Gid, raw, interpret)
+        // The same cache as EventRef::to_event (ENRICHED records excepted).
+        let value = if crate::idcache::cacheable(field_type) && !enriched() {
+            crate::idcache::interpret(field_type, ev.escape_mode(), raw, interpret)
         } else {
             Bytes::from(interpret())
         };

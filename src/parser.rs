@@ -26,8 +26,8 @@ pub struct Parser {
     /// End-of-event timeout re-applied before each call (libauparse keeps it
     /// in a global that other parsers change).
     eoe_timeout: u32,
-    /// The escape mode is RAW.
-    raw_escape: bool,
+    /// The escape mode.
+    escape: EscapeMode,
     /// Keeps the NUL-terminated buffer of a buffer source alive (libauparse
     /// reads it in place).
     _buffer: Option<Vec<u8>>,
@@ -57,7 +57,7 @@ impl Parser {
         Ok(Parser {
             au,
             eoe_timeout: global::configured_eoe_timeout(),
-            raw_escape: true,
+            escape: EscapeMode::Raw,
             _buffer: None,
         })
     }
@@ -146,7 +146,7 @@ impl Parser {
         let _guard = global::lock()?;
         // SAFETY: live parser, lock held.
         unsafe { ffi::auparse_set_escape_mode(self.au.as_ptr(), mode.to_raw()) };
-        self.raw_escape = mode == EscapeMode::Raw;
+        self.escape = mode;
         Ok(())
     }
 
@@ -177,7 +177,7 @@ impl Parser {
         // next auparse_next_event, which needs &mut self; the view owns the
         // lock guard for its whole life.
         Ok(Some(unsafe {
-            EventRef::new(self.au, Some(guard), self.raw_escape)
+            EventRef::new(self.au, Some(guard), self.escape)
         }))
     }
 
