@@ -30,9 +30,10 @@ pub struct Event {
     /// `ausearch --format csv --extra-labels` uses it: it fills the subject and
     /// object labels, and libauparse may pick other fields in this mode (a
     /// lone AVC record gets `tcontext` as its object). Filled only when
-    /// asked for ([`EventOptions::normalize_attrs`]). Not serialized.
+    /// asked for ([`EventOptions::normalize_attrs`]). Not serialized. Boxed:
+    /// it is rarely filled, and an event without it stays small.
     #[serde(skip)]
-    pub normalized_all: Option<Normalized>,
+    pub normalized_all: Option<Box<Normalized>>,
     /// The EXECVE argument list, joined from `aN`, `aN_len` and `aN[i]` chunks
     /// across all EXECVE records of the event.
     pub argv: Option<Vec<Bytes>>,
@@ -240,7 +241,7 @@ impl EventRef<'_> {
         // Every record was rewound to its first field by the walk above.
         let normalized = self.normalize_rewound(false).ok();
         let normalized_all = if opts.normalize_attrs {
-            self.normalize_with(true).ok()
+            self.normalize_with(true).ok().map(Box::new)
         } else {
             None
         };

@@ -117,10 +117,18 @@ impl<H: Handler> Run<'_, H> {
             bar.inc(data.len() as u64);
         }
         if !self.batch.is_empty() {
-            self.handler.events(&mut self.batch)?;
-            self.batch.clear();
+            self.hand_over()?;
         }
         Ok(())
+    }
+
+    /// Gives the batch to the handler, then frees the events it is done with
+    /// (a handler may keep them for us to free: see `Handler::take_spent`).
+    fn hand_over(&mut self) -> CmdResult {
+        let r = self.handler.events(&mut self.batch);
+        self.handler.take_spent(&mut self.batch);
+        self.batch.clear();
+        r
     }
 
     /// Ages events by the wall clock, at most once per poll interval.
@@ -133,11 +141,13 @@ impl<H: Handler> Run<'_, H> {
                 .age_events(|ev| batch.push(ev.to_event_with(opts)))
                 .map_err(|e| Fatal(format!("parse error: {e}")))?;
             if !self.batch.is_empty() {
-                self.handler.events(&mut self.batch)?;
-                self.batch.clear();
+                self.hand_over()?;
             }
         }
-        self.handler.idle()
+        let r = self.handler.idle();
+        self.handler.take_spent(&mut self.batch);
+        self.batch.clear();
+        r
     }
 
     /// Reads a descriptor that may block (stdin, a pipe): poll with a timeout
@@ -344,8 +354,7 @@ pub fn run<H: Handler>(
     let opts = run.opts.event;
     let flushed = run.feeder.flush(|ev| batch.push(ev.to_event_with(opts)));
     if !run.batch.is_empty() {
-        let r = run.handler.events(&mut run.batch);
-        run.batch.clear();
+        let r = run.hand_over();
         if result.is_ok() {
             result = r;
         }
@@ -356,6 +365,8 @@ pub fn run<H: Handler>(
         }
     }
     let end = run.handler.end();
+    run.handler.take_spent(&mut run.batch);
+    run.batch.clear();
     result.and(end)
 }
 

@@ -516,3 +516,45 @@ fn follow_across_rotation() {
     assert!(status.success(), "{status:?}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Peak RSS (KiB) of `auparse ARGS -` reading COPIES copies of `file` on
+/// stdin (made by a shell, so that this test process holds none of it), and
+/// its exit code.
+fn peak_rss_kib(args: &[&str], file: &Path, copies: usize) -> (i32, i64) {
+    let script = format!(
+        "for i in $(seq {copies}); do cat '{}'; done | '{}' {} - >/dev/null",
+        file.display(),
+        bin(),
+        args.join(" ")
+    );
+    let child = Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .stdin(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is a valid value for wait4 to fill.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: waits for our own child; both out-pointers are valid. The
+    // shell's rusage includes the children it waited for (the pipeline).
+    let pid = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
+    assert_eq!(pid, child.id() as i32);
+    (libc::WEXITSTATUS(status), usage.ru_maxrss)
+}
+
+#[test]
+fn memory_does_not_grow_with_the_input_in_any_format() {
+    // 300 copies of the recorded session (about 12 MiB): every format must
+    // let go of the events it has written. The copies repeat the same
+    // timestamps, so the ausearch grouping would rightly hold every event
+    // until the end (time never moves past them); libauparse's grouping
+    // completes each at its EOE record.
+    let file = fixtures().join("all.stream");
+    for format in ["json", "pretty", "text", "csv"] {
+        let (code, kib) = peak_rss_kib(&[format, "--grouping", "libauparse"], &file, 300);
+        assert_eq!(code, 0, "{format}");
+        eprintln!("{format}: peak RSS {kib} KiB for 300 copies of all.stream");
+        assert!(kib < 24 * 1024, "{format}: peak RSS {kib} KiB");
+    }
+}

@@ -143,7 +143,7 @@ impl CsvWriter {
         out.push(b',');
 
         let norm = if o.extra_labels {
-            ev.normalized_all.as_ref()
+            ev.normalized_all.as_deref()
         } else {
             ev.normalized.as_ref()
         };
