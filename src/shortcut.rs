@@ -295,10 +295,11 @@ mod oracle {
         }
     }
 
-    #[test]
-    fn owned_events_interpret_like_libauparse_on_every_field() {
+    /// Feeds every input in every escape mode through a Feeder, calling
+    /// `check` on each event with a label; returns the number of files.
+    fn each_event(mut check: impl FnMut(&mut crate::EventRef<'_>, &str)) -> usize {
         let files = inputs();
-        let mut t = Tally::default();
+        assert!(files.len() >= 30, "fixtures missing: {files:?}");
         for mode in [
             EscapeMode::Raw,
             EscapeMode::Tty,
@@ -310,65 +311,54 @@ mod oracle {
                 let what = format!("{} ({mode:?})", path.display());
                 let mut feeder = Feeder::new().unwrap();
                 feeder.set_escape_mode(mode).unwrap();
-                let mut on_event = |ev: &mut crate::EventRef<'_>| check_owned(ev, &mut t, &what);
+                let mut on_event = |ev: &mut crate::EventRef<'_>| check(ev, &what);
                 feeder.feed(&data, &mut on_event).unwrap();
                 feeder.flush(&mut on_event).unwrap();
             }
         }
+        files.len()
+    }
+
+    impl Tally {
+        fn assert_none_differ(&self) {
+            assert!(
+                self.mismatches.is_empty(),
+                "{} of {} fields differ:\n{}",
+                self.mismatches.len(),
+                self.fields,
+                self.mismatches[..self.mismatches.len().min(20)].join("\n")
+            );
+        }
+    }
+
+    #[test]
+    fn owned_events_interpret_like_libauparse_on_every_field() {
+        let mut t = Tally::default();
+        let files = each_event(|ev, what| check_owned(ev, &mut t, what));
+        t.assert_none_differ();
         let (hits, _) = crate::id_cache_stats();
-        assert!(
-            t.mismatches.is_empty(),
-            "{} of {} fields differ:\n{}",
-            t.mismatches.len(),
-            t.fields,
-            t.mismatches[..t.mismatches.len().min(20)].join("\n")
-        );
         assert!(
             hits * 10 > t.fields,
             "the cache answered {hits} of {}",
             t.fields
         );
         eprintln!(
-            "{} owned fields in {} files x 4 escape modes ({hits} from the cache): all as libauparse",
+            "{} owned fields in {files} files x 4 escape modes ({hits} from the cache): all as libauparse",
             t.fields,
-            files.len()
         );
     }
 
     #[test]
     fn views_answer_like_libauparse_on_every_field() {
-        let files = inputs();
-        assert!(files.len() >= 30, "fixtures missing: {files:?}");
         let mut t = Tally::default();
-        for mode in [
-            EscapeMode::Raw,
-            EscapeMode::Tty,
-            EscapeMode::Shell,
-            EscapeMode::ShellQuote,
-        ] {
-            for path in &files {
-                let data = std::fs::read(path).unwrap();
-                let what = format!("{} ({mode:?})", path.display());
-                let mut feeder = Feeder::new().unwrap();
-                feeder.set_escape_mode(mode).unwrap();
-                let mut on_event = |ev: &mut crate::EventRef<'_>| {
-                    check_event(ev, &mut t, &what);
-                    // Normalizing moves libauparse's cursor and reloads its
-                    // interpretation list: walk again after it.
-                    let _ = ev.normalize();
-                    check_event(ev, &mut t, &what);
-                };
-                feeder.feed(&data, &mut on_event).unwrap();
-                feeder.flush(&mut on_event).unwrap();
-            }
-        }
-        assert!(
-            t.mismatches.is_empty(),
-            "{} of {} fields differ:\n{}",
-            t.mismatches.len(),
-            t.fields,
-            t.mismatches[..t.mismatches.len().min(20)].join("\n")
-        );
+        let files = each_event(|ev, what| {
+            check_event(ev, &mut t, what);
+            // Normalizing moves libauparse's cursor and reloads its
+            // interpretation list: walk again after it.
+            let _ = ev.normalize();
+            check_event(ev, &mut t, what);
+        });
+        t.assert_none_differ();
         if super::ENABLED {
             // The shortcut was taken on a good share of the fields.
             assert!(
@@ -379,9 +369,8 @@ mod oracle {
             );
         }
         eprintln!(
-            "{} fields in {} files x 4 escape modes: all as libauparse answers",
-            t.fields,
-            files.len()
+            "{} fields in {files} files x 4 escape modes: all as libauparse answers",
+            t.fields
         );
     }
 }
