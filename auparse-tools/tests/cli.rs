@@ -527,6 +527,8 @@ fn peak_rss_kib(args: &[&str], file: &Path, copies: usize) -> (i32, i64) {
         bin(),
         args.join(" ")
     );
+    // Reaped by wait4 below (for its rusage, which Child::wait does not give).
+    #[allow(clippy::zombie_processes)]
     let child = Command::new("sh")
         .arg("-c")
         .arg(script)
