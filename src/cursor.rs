@@ -430,7 +430,9 @@ impl<'f> FieldRef<'f> {
         unsafe { cbytes(ffi::auparse_get_field_str(self.raw_state())) }.unwrap_or_default()
     }
 
-    /// How libauparse classifies the field (`auparse_get_field_type`).
+    /// How libauparse classifies the field (`auparse_get_field_type`). On
+    /// libauparse 3.0.x the answer is cached per record type and field name
+    /// where it cannot depend on the value.
     #[inline]
     pub fn field_type(&self) -> FieldType {
         FieldType::from_raw(self.type_number())
@@ -439,7 +441,9 @@ impl<'f> FieldRef<'f> {
     /// Interpreted value (`auparse_interpret_field`): uid to name, syscall
     /// number to name, hex decoded, and so on. libauparse caches the result in
     /// the field, so later calls return the same text; falls back to the raw
-    /// value where libauparse has none.
+    /// value where libauparse has none. On libauparse 3.0.x, an UNCLASSIFIED
+    /// field in escape mode RAW (without ENRICHED interpretations) is
+    /// answered with its raw value, which is what libauparse would copy.
     #[inline]
     pub fn interpreted(&self) -> &'f [u8] {
         if self.plain && crate::shortcut::interpretation_is_raw(self.type_number()) {
