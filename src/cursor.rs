@@ -213,13 +213,13 @@ impl<'r> RecordRef<'r> {
     }
 
     /// What the field views of this record need to know to answer without
-    /// libauparse (see [`crate::shortcut`]): the record type, and whether an
-    /// UNCLASSIFIED field's interpretation is its raw value here.
-    fn field_context(&self) -> (u32, bool) {
-        // SAFETY: live parser on a current record, lock held (type invariant).
-        let no_interpretations =
-            unsafe { ffi::auparse_get_record_interpretations(self.raw()) }.is_null();
-        (self.record_type().0, self.raw_escape && no_interpretations)
+    /// libauparse (see [`crate::shortcut`]).
+    fn field_context(&self) -> FieldContext {
+        FieldContext {
+            rtype: self.record_type().0,
+            raw_escape: self.raw_escape,
+            own: crate::shortcut::own_names(self.interpretations()),
+        }
     }
 
     #[inline]
@@ -294,11 +294,9 @@ impl<'r> RecordRef<'r> {
 
     /// A lending cursor over the fields, from the first one.
     pub fn fields(&mut self) -> Fields<'_> {
-        let (rtype, plain) = self.field_context();
         Fields {
             au: self.au,
-            rtype,
-            plain,
+            ctx: self.field_context(),
             next: 0,
             len: self.num_fields() as u32,
             _life: PhantomData,
@@ -317,14 +315,14 @@ impl<'r> RecordRef<'r> {
     /// The first field of this record named `name`.
     pub fn field(&mut self, name: &str) -> Option<FieldRef<'_>> {
         let n = self.num_fields() as u32;
-        let (rtype, plain) = self.field_context();
+        let ctx = self.field_context();
         for i in 0..n {
             // SAFETY: live parser on a current record, lock held; `i` is in range.
             let ok = unsafe { ffi::auparse_goto_field_num(self.raw(), i) } == 1;
             if !ok {
                 break;
             }
-            let f = FieldRef::at(self.au, rtype, plain);
+            let f = FieldRef::at(self.au, ctx);
             if f.name() == name.as_bytes() {
                 return Some(f);
             }
@@ -333,11 +331,22 @@ impl<'r> RecordRef<'r> {
     }
 }
 
+/// What a field view knows of its record (see [`crate::shortcut`]).
+#[derive(Clone, Copy)]
+struct FieldContext {
+    /// The record type.
+    rtype: u32,
+    /// The parser's escape mode is RAW.
+    raw_escape: bool,
+    /// The names the record's own interpretations (ENRICHED logs) may
+    /// answer for ([`crate::shortcut::own_names`]); 0 for none.
+    own: u64,
+}
+
 /// Lending cursor over the fields of a [`RecordRef`].
 pub struct Fields<'r> {
     au: NonNull<ffi::auparse_state_t>,
-    rtype: u32,
-    plain: bool,
+    ctx: FieldContext,
     next: u32,
     len: u32,
     _life: PhantomData<&'r mut ffi::auparse_state_t>,
@@ -363,7 +372,7 @@ impl Fields<'_> {
             return None;
         }
         self.next += 1;
-        Some(FieldRef::at(self.au, self.rtype, self.plain))
+        Some(FieldRef::at(self.au, self.ctx))
     }
 }
 
@@ -373,22 +382,17 @@ impl Fields<'_> {
 /// slices returned here stay valid for the whole borrow `'f`.
 pub struct FieldRef<'f> {
     au: NonNull<ffi::auparse_state_t>,
-    /// Type of the record the field belongs to.
-    rtype: u32,
-    /// Escape mode RAW and a record without interpretations: an
-    /// UNCLASSIFIED field's interpretation is its raw value.
-    plain: bool,
+    ctx: FieldContext,
     /// The type number, once asked (`u32::MAX` before).
     field_type: Cell<u32>,
     _life: PhantomData<&'f mut ffi::auparse_state_t>,
 }
 
 impl<'f> FieldRef<'f> {
-    fn at(au: NonNull<ffi::auparse_state_t>, rtype: u32, plain: bool) -> Self {
+    fn at(au: NonNull<ffi::auparse_state_t>, ctx: FieldContext) -> Self {
         FieldRef {
             au,
-            rtype,
-            plain,
+            ctx,
             field_type: Cell::new(u32::MAX),
             _life: PhantomData,
         }
@@ -402,12 +406,20 @@ impl<'f> FieldRef<'f> {
         if known != u32::MAX {
             return known;
         }
-        let t = crate::shortcut::field_type(self.rtype, self.name(), || {
+        let t = crate::shortcut::field_type(self.ctx.rtype, self.name(), || {
             // SAFETY: live parser on a current field, lock held (type invariant).
             unsafe { ffi::auparse_get_field_type(self.raw_state()) as u32 }
         });
         self.field_type.set(t);
         t
+    }
+
+    /// False when libauparse certainly interprets this field as in a record
+    /// without interpretations of its own; true when the record's ENRICHED
+    /// interpretations may name it.
+    #[inline]
+    pub(crate) fn own_may_name(&self) -> bool {
+        crate::shortcut::own_may_name(self.ctx.own, self.name())
     }
 
     #[inline]
@@ -442,11 +454,15 @@ impl<'f> FieldRef<'f> {
     /// number to name, hex decoded, and so on. libauparse caches the result in
     /// the field, so later calls return the same text; falls back to the raw
     /// value where libauparse has none. On libauparse 3.0.x, an UNCLASSIFIED
-    /// field in escape mode RAW (without ENRICHED interpretations) is
-    /// answered with its raw value, which is what libauparse would copy.
+    /// field in escape mode RAW that the record's ENRICHED interpretations do
+    /// not name is answered with its raw value, which is what libauparse
+    /// would copy.
     #[inline]
     pub fn interpreted(&self) -> &'f [u8] {
-        if self.plain && crate::shortcut::interpretation_is_raw(self.type_number()) {
+        if self.ctx.raw_escape
+            && crate::shortcut::interpretation_is_raw(self.type_number())
+            && !self.own_may_name()
+        {
             // What libauparse would return: a copy of the raw value.
             return self.raw();
         }

@@ -185,8 +185,6 @@ impl EventRef<'_> {
             while let Some(mut rec) = recs.next() {
                 let record_type = rec.record_type();
                 let type_name = rec.type_name_lossy();
-                // ENRICHED records carry their own names after 0x1d.
-                let enriched = rec.is_enriched();
                 let mut fields = Vec::with_capacity(if opts.skip_fields {
                     0
                 } else {
@@ -209,7 +207,10 @@ impl EventRef<'_> {
                     }
                     let field_type = f.field_type();
                     let raw = f.raw();
-                    let interpreted = if !enriched && crate::idcache::cacheable(field_type) {
+                    // ENRICHED records answer for the fields they name
+                    // after 0x1d themselves; the cache is for the others.
+                    let interpreted = if crate::idcache::cacheable(field_type) && !f.own_may_name()
+                    {
                         crate::idcache::interpret(field_type, escape, raw, || f.interpreted())
                     } else {
                         // Ask for the cwd-joined path first: libauparse caches

@@ -8,8 +8,10 @@
 //! success, capability sets, keys, ...) is a function of the raw value alone,
 //! then escaped by the escape mode (`auparse_do_interpretation`). So those
 //! are cached here, per thread, keyed by field type, escape mode and raw
-//! value. Records in ENRICHED format carry their own interpretations and are
-//! never served from or stored in the cache. Entries expire after a minute,
+//! value. A record in ENRICHED format answers for the fields it names after
+//! 0x1d itself (`auparse_do_interpretation` looks there first): those fields
+//! are never served from or stored in the cache (see
+//! `shortcut::own_names`). Entries expire after a minute,
 //! so users added later show up. `src/shortcut.rs` checks every cached answer
 //! against libauparse's on every fixture and corpus file.
 
@@ -110,8 +112,8 @@ pub(crate) fn tick() {
 
 /// The interpretation of a field of type `t` (one that is
 /// [`cacheable`]) with this raw value, in escape mode `mode`: from the cache,
-/// or from `interpret` (then remembered). The caller makes sure the record
-/// carries no interpretations of its own (ENRICHED).
+/// or from `interpret` (then remembered). The caller makes sure the record's
+/// own interpretations (ENRICHED) do not name the field.
 pub(crate) fn interpret<'a>(
     t: FieldType,
     mode: EscapeMode,
