@@ -29,6 +29,9 @@ use std::ffi::{c_char, CStr};
 use std::marker::PhantomData;
 use std::ptr::NonNull;
 
+/// See [`EventRef::fields_moved`].
+const MOVED: u32 = 1 << 31;
+
 /// Bytes of a C string owned by libauparse, or `None` for NULL.
 ///
 /// # Safety
@@ -55,6 +58,15 @@ pub struct EventRef<'a> {
     _guard: Option<Guard>,
     /// The parser's escape mode.
     escape: EscapeMode,
+    /// Whether some record's field cursor may be off its first field.
+    /// libauparse's normalizer starts its field searches from there, so
+    /// [`normalize`](Self::normalize) rewinds every record first unless this
+    /// is 0. A new event has every record on its first field. The low bits
+    /// count the field cursors ([`Fields`]) that have moved past a first
+    /// field and not put it back yet (one forgotten instead of dropped stays
+    /// counted); [`MOVED`] is set for good by [`RecordRef::field`] and by
+    /// the normalizer.
+    fields_moved: Cell<u32>,
     _life: PhantomData<&'a mut ffi::auparse_state_t>,
 }
 
@@ -73,8 +85,22 @@ impl<'a> EventRef<'a> {
             au,
             _guard: guard,
             escape,
+            fields_moved: Cell::new(0),
             _life: PhantomData,
         }
+    }
+
+    /// True unless every record's field cursor is known to be on its first
+    /// field.
+    #[inline]
+    pub(crate) fn fields_moved(&self) -> bool {
+        self.fields_moved.get() != 0
+    }
+
+    /// Records that some record's field cursor may be off its first field.
+    #[inline]
+    pub(crate) fn set_fields_moved(&self) {
+        self.fields_moved.set(self.fields_moved.get() | MOVED);
     }
 
     #[inline]
@@ -145,6 +171,7 @@ impl<'a> EventRef<'a> {
             raw_escape: self.escape == EscapeMode::Raw,
             next: 0,
             len: self.num_records() as u32,
+            moved: &self.fields_moved,
             _life: PhantomData,
         }
     }
@@ -154,7 +181,8 @@ impl<'a> EventRef<'a> {
         let index = u32::try_from(index).ok()?;
         // SAFETY: live parser on a current event, lock held (type invariant).
         let rc = unsafe { ffi::auparse_goto_record_num(self.raw(), index) };
-        (rc == 1).then(|| RecordRef::at(self.au, self.escape == EscapeMode::Raw))
+        (rc == 1)
+            .then(|| RecordRef::at(self.au, self.escape == EscapeMode::Raw, &self.fields_moved))
     }
 
     /// Moves the cursor to the first record (`auparse_first_record`); the
@@ -173,6 +201,8 @@ pub struct Records<'e> {
     raw_escape: bool,
     next: u32,
     len: u32,
+    /// The event's [`EventRef::fields_moved`].
+    moved: &'e Cell<u32>,
     _life: PhantomData<&'e mut ffi::auparse_state_t>,
 }
 
@@ -192,7 +222,7 @@ impl Records<'_> {
             return None;
         }
         self.next += 1;
-        Some(RecordRef::at(self.au, self.raw_escape))
+        Some(RecordRef::at(self.au, self.raw_escape, self.moved))
     }
 }
 
@@ -200,14 +230,17 @@ impl Records<'_> {
 pub struct RecordRef<'r> {
     au: NonNull<ffi::auparse_state_t>,
     raw_escape: bool,
+    /// The event's [`EventRef::fields_moved`].
+    moved: &'r Cell<u32>,
     _life: PhantomData<&'r mut ffi::auparse_state_t>,
 }
 
 impl<'r> RecordRef<'r> {
-    fn at(au: NonNull<ffi::auparse_state_t>, raw_escape: bool) -> Self {
+    fn at(au: NonNull<ffi::auparse_state_t>, raw_escape: bool, moved: &'r Cell<u32>) -> Self {
         RecordRef {
             au,
             raw_escape,
+            moved,
             _life: PhantomData,
         }
     }
@@ -299,6 +332,7 @@ impl<'r> RecordRef<'r> {
             ctx: self.field_context(),
             next: 0,
             len: self.num_fields() as u32,
+            moved: self.moved,
             _life: PhantomData,
         }
     }
@@ -316,6 +350,8 @@ impl<'r> RecordRef<'r> {
     pub fn field(&mut self, name: &str) -> Option<FieldRef<'_>> {
         let n = self.num_fields() as u32;
         let ctx = self.field_context();
+        // The cursor stays on the field found (or the last one).
+        self.moved.set(self.moved.get() | MOVED);
         for i in 0..n {
             // SAFETY: live parser on a current record, lock held; `i` is in range.
             let ok = unsafe { ffi::auparse_goto_field_num(self.raw(), i) } == 1;
@@ -349,7 +385,24 @@ pub struct Fields<'r> {
     ctx: FieldContext,
     next: u32,
     len: u32,
+    /// The event's [`EventRef::fields_moved`], counting this cursor from
+    /// its first move past the first field until it is dropped.
+    moved: &'r Cell<u32>,
     _life: PhantomData<&'r mut ffi::auparse_state_t>,
+}
+
+impl Drop for Fields<'_> {
+    /// Puts the record's field cursor back on its first field, where a new
+    /// event has it (see [`EventRef::normalize`]).
+    fn drop(&mut self) {
+        if self.next > 1 {
+            // SAFETY: live parser, lock held (inherited invariant); the
+            // record cursor is still on this record: the views that could
+            // move it are borrowed by this one.
+            unsafe { ffi::auparse_first_field(self.au.as_ptr()) };
+            self.moved.set(self.moved.get() - 1);
+        }
+    }
 }
 
 impl Fields<'_> {
@@ -363,6 +416,10 @@ impl Fields<'_> {
             // SAFETY: live parser on a current record, lock held (inherited invariant).
             unsafe { ffi::auparse_first_field(self.au.as_ptr()) }
         } else {
+            if self.next == 1 {
+                // Counted until dropped (see EventRef::fields_moved).
+                self.moved.set(self.moved.get() + 1);
+            }
             // SAFETY: as above; the cursor is on field `next - 1` because no
             // other view could move it while this cursor was borrowed.
             unsafe { ffi::auparse_next_field(self.au.as_ptr()) }

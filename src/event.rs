@@ -230,8 +230,6 @@ impl EventRef<'_> {
                         field_type,
                     });
                 }
-                // Leave the record as the normalizer wants it (see below).
-                rec.rewind_fields();
                 records.push(Record {
                     record_type,
                     type_name,
@@ -239,7 +237,8 @@ impl EventRef<'_> {
                 });
             }
         }
-        // Every record was rewound to its first field by the walk above.
+        // The walk above left every record on its first field: moving to a
+        // record puts it there, and a field cursor puts it back when dropped.
         let normalized = self.normalize_rewound(false).ok();
         let normalized_all = if opts.normalize_attrs {
             self.normalize_with(true).ok().map(Box::new)

@@ -252,7 +252,9 @@ impl EventRef<'_> {
         // field searches start from it in the records it steps into without
         // rewinding them: put every record back on its first field, as in an
         // event nobody has read yet (what ausearch normalizes).
-        {
+        // Views put their record back when done, so this is needed only when
+        // something left one elsewhere.
+        if self.fields_moved() {
             let mut recs = self.records();
             while let Some(mut rec) = recs.next() {
                 rec.rewind_fields();
@@ -276,6 +278,8 @@ impl EventRef<'_> {
         };
         // SAFETY: live parser on a current event, lock held (EventRef invariant).
         let rc = unsafe { ffi::auparse_normalize(au, opt) };
+        // The normalizer and its getters leave field cursors anywhere.
+        self.set_fields_moved();
         if rc != 0 {
             let _ = self.rewind();
             return Err(Error::Normalize);
