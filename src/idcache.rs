@@ -24,6 +24,10 @@ use std::time::{Duration, Instant};
 /// Per map (one per type and escape mode); a full map starts over. Bounded
 /// so that a hostile log can neither grow memory nor make probe chains long.
 const MAX_ENTRIES: usize = 4 * 1024;
+/// Longer raw values are not cached. An interpretation is at most about four
+/// times its raw value (an escape mode writes a byte as `\ooo`), so a full
+/// map holds a few MB at worst, and memory stays flat on varied logs.
+const MAX_RAW: usize = 96;
 const MAX_AGE: Duration = Duration::from_secs(60);
 const MODES: usize = 4;
 
@@ -41,8 +45,8 @@ thread_local! {
 /// Which table a field type's interpretations go to, for the types whose
 /// libauparse 3.0.9 interpretation reads nothing but the raw value (`print_*`
 /// functions of `val` only); `None` for the others (syscall, arch and the
-/// syscall arguments need the record; file names and escaped strings are
-/// too varied to be worth it).
+/// syscall arguments need the record; file names are asked for their
+/// realpath, which needs the cwd).
 fn type_slot(t: FieldType) -> Option<usize> {
     use FieldType::*;
     let i = match t {
@@ -75,6 +79,10 @@ fn type_slot(t: FieldType) -> Option<usize> {
         Fanotify => 26,
         Nlmcgrp => 27,
         Resolve => 28,
+        // `print_escaped` of the value: `auparse_interpret_field` clears the
+        // record's cwd first, so only the realpath joins it.
+        Escaped => 29,
+        Proctitle => 30,
         _ => return None,
     };
     // Ids are cached on every libauparse (they only avoid NSS lookups); the
@@ -82,7 +90,7 @@ fn type_slot(t: FieldType) -> Option<usize> {
     (i < 2 || crate::shortcut::ENABLED).then_some(i)
 }
 
-const TYPES: usize = 29;
+const TYPES: usize = 31;
 
 fn mode_slot(m: EscapeMode) -> usize {
     match m {
@@ -120,7 +128,7 @@ pub(crate) fn interpret<'a>(
     raw: &[u8],
     interpret: impl FnOnce() -> &'a [u8],
 ) -> Bytes {
-    let Some(ts) = type_slot(t) else {
+    let Some(ts) = type_slot(t).filter(|_| raw.len() <= MAX_RAW) else {
         return Bytes::from(interpret());
     };
     let slot = ts * MODES + mode_slot(mode);
