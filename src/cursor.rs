@@ -232,6 +232,8 @@ pub struct RecordRef<'r> {
     raw_escape: bool,
     /// The event's [`EventRef::fields_moved`].
     moved: &'r Cell<u32>,
+    /// [`crate::shortcut::own_names`] of this record, once a field asked.
+    own: Cell<Option<u64>>,
     _life: PhantomData<&'r mut ffi::auparse_state_t>,
 }
 
@@ -241,17 +243,19 @@ impl<'r> RecordRef<'r> {
             au,
             raw_escape,
             moved,
+            own: Cell::new(None),
             _life: PhantomData,
         }
     }
 
     /// What the field views of this record need to know to answer without
     /// libauparse (see [`crate::shortcut`]).
-    fn field_context(&self) -> FieldContext {
+    fn field_context(&self) -> FieldContext<'_> {
         FieldContext {
             rtype: self.record_type().0,
             raw_escape: self.raw_escape,
-            own: crate::shortcut::own_names(self.interpretations()),
+            interpretations: self.interpretations(),
+            own: &self.own,
         }
     }
 
@@ -369,20 +373,37 @@ impl<'r> RecordRef<'r> {
 
 /// What a field view knows of its record (see [`crate::shortcut`]).
 #[derive(Clone, Copy)]
-struct FieldContext {
+struct FieldContext<'r> {
     /// The record type.
     rtype: u32,
     /// The parser's escape mode is RAW.
     raw_escape: bool,
-    /// The names the record's own interpretations (ENRICHED logs) may
-    /// answer for ([`crate::shortcut::own_names`]); 0 for none.
-    own: u64,
+    /// The record's own interpretations (ENRICHED logs), if any.
+    interpretations: Option<&'r [u8]>,
+    /// The names those may answer for ([`crate::shortcut::own_names`]),
+    /// worked out when a field first asks (most walks never do).
+    own: &'r Cell<Option<u64>>,
+}
+
+impl FieldContext<'_> {
+    #[inline]
+    fn own_names(&self) -> u64 {
+        if self.interpretations.is_none() {
+            return 0;
+        }
+        if let Some(own) = self.own.get() {
+            return own;
+        }
+        let own = crate::shortcut::own_names(self.interpretations);
+        self.own.set(Some(own));
+        own
+    }
 }
 
 /// Lending cursor over the fields of a [`RecordRef`].
 pub struct Fields<'r> {
     au: NonNull<ffi::auparse_state_t>,
-    ctx: FieldContext,
+    ctx: FieldContext<'r>,
     next: u32,
     len: u32,
     /// The event's [`EventRef::fields_moved`], counting this cursor from
@@ -439,14 +460,14 @@ impl Fields<'_> {
 /// slices returned here stay valid for the whole borrow `'f`.
 pub struct FieldRef<'f> {
     au: NonNull<ffi::auparse_state_t>,
-    ctx: FieldContext,
+    ctx: FieldContext<'f>,
     /// The type number, once asked (`u32::MAX` before).
     field_type: Cell<u32>,
     _life: PhantomData<&'f mut ffi::auparse_state_t>,
 }
 
 impl<'f> FieldRef<'f> {
-    fn at(au: NonNull<ffi::auparse_state_t>, ctx: FieldContext) -> Self {
+    fn at(au: NonNull<ffi::auparse_state_t>, ctx: FieldContext<'f>) -> Self {
         FieldRef {
             au,
             ctx,
@@ -476,7 +497,7 @@ impl<'f> FieldRef<'f> {
     /// interpretations may name it.
     #[inline]
     pub(crate) fn own_may_name(&self) -> bool {
-        crate::shortcut::own_may_name(self.ctx.own, self.name())
+        crate::shortcut::own_may_name(self.ctx.own_names(), self.name())
     }
 
     #[inline]
