@@ -174,6 +174,8 @@ impl EventRef<'_> {
     /// [`to_event`](Self::to_event) with options: what to compute beyond
     /// the records.
     pub fn to_event_with(&mut self, opts: EventOptions) -> Event {
+        static KEY_EQ: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+            std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"key="));
         crate::idcache::tick();
         let serial = self.serial();
         let timestamp = self.timestamp();
@@ -190,10 +192,16 @@ impl EventRef<'_> {
                 } else {
                     rec.num_fields()
                 });
+                // A field named `key` shows as `key=` in the record's text:
+                // without that, the first field is all that is kept.
+                let keys_here = !opts.skip_fields || KEY_EQ.find(rec.text()).is_some();
                 let mut it = rec.fields();
                 let mut first = true;
                 while let Some(f) = it.next() {
                     if opts.skip_fields && !std::mem::take(&mut first) {
+                        if !keys_here {
+                            break;
+                        }
                         // Keys only, uninterpreted (they are decoded from the raw value).
                         if f.name() == b"key" {
                             fields.push(Field {
