@@ -137,7 +137,11 @@ fn current_field(ev: &mut EventRef<'_>) -> Option<NormField> {
     unsafe {
         let field = cbytes(ffi::auparse_get_field_name(au))?;
         let raw = cbytes(ffi::auparse_get_field_str(au)).unwrap_or_default();
-        let field_type = FieldType::from_raw(ffi::auparse_get_field_type(au) as u32);
+        // The views' type cache (see crate::shortcut).
+        let rtype = ffi::auparse_get_type(au) as u32;
+        let field_type = FieldType::from_raw(crate::shortcut::field_type(rtype, field, || {
+            ffi::auparse_get_field_type(au) as u32
+        }));
         // File names joined to the cwd, as to_event and ausearch show them
         // (realpath and interpretation share libauparse's cache slot: asking
         // for the realpath first decides it).
@@ -151,7 +155,9 @@ fn current_field(ev: &mut EventRef<'_>) -> Option<NormField> {
         };
         let enriched =
             || cbytes(ffi::auparse_get_record_interpretations(au)).is_some_and(|s| !s.is_empty());
-        // The same cache as EventRef::to_event (ENRICHED records excepted).
+        // The same cache as EventRef::to_event, ENRICHED records excepted
+        // here: working out which names they carry would cost more than it
+        // saves on a handful of fields.
         let value = if crate::idcache::cacheable(field_type) && !enriched() {
             crate::idcache::interpret(field_type, ev.escape_mode(), raw, interpret)
         } else {
