@@ -24,7 +24,7 @@ use crate::error::{step, Result};
 use crate::global::Guard;
 use crate::types::{EscapeMode, FieldType, RecordType, Timestamp};
 use auparse_sys as ffi;
-use std::cell::Cell;
+use std::cell::{Cell, OnceCell};
 use std::ffi::{c_char, CStr};
 use std::marker::PhantomData;
 use std::ptr::NonNull;
@@ -233,7 +233,7 @@ pub struct RecordRef<'r> {
     /// The event's [`EventRef::fields_moved`].
     moved: &'r Cell<u32>,
     /// [`crate::shortcut::own_names`] of this record, once a field asked.
-    own: Cell<Option<u64>>,
+    own: OnceCell<crate::shortcut::OwnNames>,
     _life: PhantomData<&'r mut ffi::auparse_state_t>,
 }
 
@@ -243,7 +243,7 @@ impl<'r> RecordRef<'r> {
             au,
             raw_escape,
             moved,
-            own: Cell::new(None),
+            own: OnceCell::new(),
             _life: PhantomData,
         }
     }
@@ -382,21 +382,17 @@ struct FieldContext<'r> {
     interpretations: Option<&'r [u8]>,
     /// The names those may answer for ([`crate::shortcut::own_names`]),
     /// worked out when a field first asks (most walks never do).
-    own: &'r Cell<Option<u64>>,
+    own: &'r OnceCell<crate::shortcut::OwnNames>,
 }
 
 impl FieldContext<'_> {
     #[inline]
-    fn own_names(&self) -> u64 {
+    fn own_names(&self) -> &crate::shortcut::OwnNames {
         if self.interpretations.is_none() {
-            return 0;
+            return &crate::shortcut::OwnNames::NONE;
         }
-        if let Some(own) = self.own.get() {
-            return own;
-        }
-        let own = crate::shortcut::own_names(self.interpretations);
-        self.own.set(Some(own));
-        own
+        self.own
+            .get_or_init(|| crate::shortcut::own_names(self.interpretations))
     }
 }
 
@@ -533,13 +529,26 @@ impl<'f> FieldRef<'f> {
     /// the field, so later calls return the same text; falls back to the raw
     /// value where libauparse has none. On libauparse 3.0.x, an UNCLASSIFIED
     /// field in escape mode RAW that the record's ENRICHED interpretations do
-    /// not name is answered with its raw value, which is what libauparse
-    /// would copy.
+    /// not name is answered with its raw value, and a field they name with
+    /// the value they give it (quotes taken off for users and groups), which
+    /// is what libauparse would copy.
     #[inline]
     pub fn interpreted(&self) -> &'f [u8] {
-        if self.ctx.raw_escape
-            && crate::shortcut::interpretation_is_raw(self.type_number())
-            && !self.own_may_name()
+        if self.own_may_name() {
+            // What libauparse would copy from the record's own
+            // interpretations, where that is a piece of them.
+            let own = self.ctx.interpretations.and_then(|text| {
+                crate::shortcut::own_interpretation(
+                    self.ctx.own_names(),
+                    text,
+                    self.name(),
+                    self.type_number(),
+                )
+            });
+            if let Some(v) = own {
+                return v;
+            }
+        } else if self.ctx.raw_escape && crate::shortcut::interpretation_is_raw(self.type_number())
         {
             // What libauparse would return: a copy of the raw value.
             return self.raw();

@@ -121,39 +121,81 @@ pub(crate) fn field_type(rtype: u32, name: &[u8], ask: impl FnOnce() -> u32) -> 
     })
 }
 
-/// The field names a record's own interpretations (the text after 0x1d in
-/// an ENRICHED log) can answer for, as a 64-bit filter: 0 for a record
-/// without them. libauparse 3.0.9 (`load_interpretation_list`) splits that
-/// text at spaces and takes each word's part before `=`, lowercased, as a
-/// name; `auparse_do_interpretation` returns the word's value for a field of
-/// that exact name, and interprets every other field as in a plain record.
-/// A name with a byte outside ASCII (whose lowercase depends on the locale)
-/// sets every bit.
-pub(crate) fn own_names(interpretations: Option<&[u8]>) -> u64 {
-    let Some(text) = interpretations else {
-        return 0;
+/// Entries of a record's own interpretations kept in [`OwnNames`].
+const OWN_MAX: usize = 32;
+
+/// What a record's own interpretations (the text after 0x1d in an ENRICHED
+/// log) can answer for, read once per record. libauparse 3.0.9
+/// (`load_interpretation_list`) splits that text at spaces and takes each
+/// word's part before `=`, lowercased, as a name and the rest as its value;
+/// `auparse_do_interpretation` answers a field of that exact name from the
+/// first such entry, and interprets every other field as in a plain record.
+#[derive(Clone, Copy)]
+pub(crate) struct OwnNames {
+    /// A 64-bit filter of the names: 0 for a record without any; every bit
+    /// when a name has a byte outside ASCII (whose lowercase depends on the
+    /// locale).
+    filter: u64,
+    /// The entries could not all be kept (more than [`OWN_MAX`], a name
+    /// outside ASCII, or a `SADDR=` list, which libauparse reads another
+    /// way): [`own_interpretation`] answers nothing.
+    opaque: bool,
+    len: usize,
+    /// (name start, `=`, word end), as offsets into the text.
+    entries: [(u32, u32, u32); OWN_MAX],
+}
+
+impl OwnNames {
+    /// A record without interpretations of its own.
+    pub(crate) const NONE: OwnNames = OwnNames {
+        filter: 0,
+        opaque: true,
+        len: 0,
+        entries: [(0, 0, 0); OWN_MAX],
     };
-    if !ENABLED {
-        return u64::MAX;
+}
+
+/// Reads a record's own interpretations (`None` for a record without them).
+pub(crate) fn own_names(interpretations: Option<&[u8]>) -> OwnNames {
+    let mut own = OwnNames::NONE;
+    let Some(text) = interpretations else {
+        return own;
+    };
+    if !ENABLED || u32::try_from(text.len()).is_err() {
+        own.filter = u64::MAX;
+        return own;
     }
-    let mut bits = 0;
+    own.opaque = text.starts_with(b"SADDR=");
+    let mut start = 0;
     for word in text.split(|&b| b == b' ') {
-        if let Some(eq) = word.iter().position(|&b| b == b'=') {
-            let name = &word[..eq];
-            if !name.is_ascii() {
-                return u64::MAX;
-            }
-            bits |= name_bit(name.iter().map(u8::to_ascii_lowercase));
+        let here = start;
+        start += word.len() + 1;
+        let Some(eq) = word.iter().position(|&b| b == b'=') else {
+            continue;
+        };
+        let name = &word[..eq];
+        if !name.is_ascii() {
+            own.filter = u64::MAX;
+            own.opaque = true;
+            return own;
+        }
+        own.filter |= name_bit(name.iter().map(u8::to_ascii_lowercase));
+        if own.len < OWN_MAX {
+            // Offsets fit: the text's length does.
+            own.entries[own.len] = (here as u32, (here + eq) as u32, (here + word.len()) as u32);
+            own.len += 1;
+        } else {
+            own.opaque = true;
         }
     }
-    bits
+    own
 }
 
 /// True if a record whose [`own_names`] are `own` may answer for a field
 /// named `name` from its own interpretations (false: it certainly does not).
 #[inline]
-pub(crate) fn own_may_name(own: u64, name: &[u8]) -> bool {
-    own != 0 && own & name_bit(name.iter().copied()) != 0
+pub(crate) fn own_may_name(own: &OwnNames, name: &[u8]) -> bool {
+    own.filter != 0 && own.filter & name_bit(name.iter().copied()) != 0
 }
 
 #[inline]
@@ -163,6 +205,47 @@ fn name_bit(name: impl Iterator<Item = u8>) -> u64 {
         h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
     }
     1 << (h >> 58)
+}
+
+/// The interpretation libauparse 3.0.9 gives a field named `name`, of type
+/// `field_type`, from its record's own interpretations `text` (read into
+/// `own`), when that is a piece of `text`; `None` when libauparse must be
+/// asked.
+///
+/// `auparse_do_interpretation` takes the first entry of that name and
+/// returns a copy of its value as it stands, or for a uid or gid
+/// `print_escaped` of it: for a value in double quotes, what lies between
+/// the first two quotes. It skips values starting `unknown-` and interprets
+/// the field as usual; an unquoted uid value is hex to decode. Those are
+/// left to libauparse, as are empty values and what [`OwnNames`] could not
+/// keep.
+pub(crate) fn own_interpretation<'a>(
+    own: &OwnNames,
+    text: &'a [u8],
+    name: &[u8],
+    field_type: u32,
+) -> Option<&'a [u8]> {
+    if own.opaque {
+        return None;
+    }
+    let &(_, eq, end) = own.entries[..own.len].iter().find(|&&(start, eq, _)| {
+        let entry = &text[start as usize..eq as usize];
+        entry.len() == name.len()
+            && entry
+                .iter()
+                .zip(name)
+                .all(|(&e, &n)| e.to_ascii_lowercase() == n)
+    })?;
+    let value = &text[eq as usize + 1..end as usize];
+    if value.is_empty() || value.starts_with(b"unknown-") {
+        return None;
+    }
+    if field_type == auparse_sys::AUPARSE_TYPE_UID || field_type == auparse_sys::AUPARSE_TYPE_GID {
+        let inner = value.strip_prefix(b"\"")?;
+        let close = inner.iter().position(|&b| b == b'"')?;
+        return (close > 0).then(|| &inner[..close]);
+    }
+    Some(value)
 }
 
 /// True when libauparse would interpret a field of this type as a plain
@@ -184,13 +267,17 @@ mod tests {
         if !ENABLED {
             return;
         }
-        assert_eq!(own_names(None), 0);
-        assert_eq!(own_names(Some(b"no names here")), 0);
+        assert_eq!(own_names(None).filter, 0);
+        assert_eq!(own_names(Some(b"no names here")).filter, 0);
         let own = own_names(Some(
             b"ARCH=x86_64 SYSCALL=openat  AUID=\"root\" UID=\"a b=c\"",
         ));
         for name in [&b"arch"[..], b"syscall", b"auid", b"uid", b"b"] {
-            assert!(own_may_name(own, name), "{}", String::from_utf8_lossy(name));
+            assert!(
+                own_may_name(&own, name),
+                "{}",
+                String::from_utf8_lossy(name)
+            );
         }
         // Field names are compared exactly with the lowercased names.
         let misses = [
@@ -203,15 +290,53 @@ mod tests {
             b"ses",
         ]
         .iter()
-        .filter(|n| !own_may_name(own, n))
+        .filter(|n| !own_may_name(&own, n))
         .count();
         assert!(
             misses >= 5,
             "a 64-bit filter of 5 names lets most others through"
         );
         let own = own_names(Some(b"SADDR={ saddr_fam=inet laddr=127.0.0.1 lport=53 }"));
-        assert!(own_may_name(own, b"saddr"));
-        assert_eq!(own_names(Some("N\u{e9}=x".as_bytes())), u64::MAX);
+        assert!(own_may_name(&own, b"saddr"));
+        assert_eq!(own_names(Some("N\u{e9}=x".as_bytes())).filter, u64::MAX);
+    }
+
+    #[test]
+    fn own_interpretations_as_libauparse_gives_them() {
+        if !ENABLED {
+            return;
+        }
+        use auparse_sys::{AUPARSE_TYPE_ARCH as ARCH, AUPARSE_TYPE_UID as UID};
+        let text = b"ARCH=x86_64 AUID=\"alice\" UID=\"a b\" EUID=726F6F74 X=unknown-3 AUID=\"bob\"";
+        let own = own_names(Some(text));
+        let get = |name: &[u8], t| own_interpretation(&own, text, name, t);
+        assert_eq!(get(b"arch", ARCH), Some(&b"x86_64"[..]));
+        assert_eq!(get(b"auid", UID), Some(&b"alice"[..]));
+        // "a (no closing quote in its word), hex, unknown-: libauparse.
+        assert_eq!(get(b"uid", UID), None);
+        assert_eq!(get(b"euid", UID), None);
+        assert_eq!(get(b"x", ARCH), None);
+        // Exact names only; a quoted value of another type keeps its quotes.
+        assert_eq!(get(b"AUID", UID), None);
+        let pid = b"PID=\"7\"";
+        assert_eq!(
+            own_interpretation(&own_names(Some(pid)), pid, b"pid", 0),
+            Some(&b"\"7\""[..])
+        );
+        let saddr = b"SADDR={ x=y }";
+        assert_eq!(
+            own_interpretation(&own_names(Some(saddr)), saddr, b"x", 0),
+            None
+        );
+        // More entries than are kept: libauparse answers.
+        let many: Vec<u8> = (0..40)
+            .flat_map(|i| format!("N{i}=v ").into_bytes())
+            .collect();
+        assert_eq!(
+            own_interpretation(&own_names(Some(&many)), &many, b"n1", 0),
+            None
+        );
+        assert!(own_may_name(&own_names(Some(&many)), b"n39"));
     }
 
     #[test]
