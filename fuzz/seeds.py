@@ -18,6 +18,7 @@ def put(target, data):
 
 logs = sorted(glob.glob(os.path.join(root, "tests/fixtures/live/*.log"))
               + glob.glob(os.path.join(root, "tests/fixtures/live/*.stream")))
+enriched = sorted(glob.glob(os.path.join(root, "tests/fixtures/enriched/*.log")))
 hostile = sorted(glob.glob(os.path.join(root, "tests/hostile/*")))
 for p in logs + hostile:
     data = open(p, "rb").read()
@@ -55,3 +56,11 @@ for s in [b"", b"plain", b"new\nline", b"\x1b[31mred\x1b[0m", b"caf\xe9",
           b"\xc2\x9b2J", b"\xc2\x85", b"back\\slash", b"quote\"", b"\x00nul",
           b"\x7f", "\u2028\u202e".encode(), b"\xed\xa0\x80", b"\\101"]:
     put("escape", s)
+
+# shortcuts: flags (escape mode, grouping) + a log, the ENRICHED fixtures too.
+for p in logs + enriched + hostile:
+    data = open(p, "rb").read()
+    if len(data) > 64 * 1024:
+        data = data[:64 * 1024]
+    for flags in (0, 1, 2, 3, 4, 7):
+        put("shortcuts", bytes([flags]) + data)

@@ -101,6 +101,26 @@ pub use parser::Parser;
 pub use read::{read_events, read_events_escaped, read_events_with, ReadEvents, ReadOptions};
 pub use types::{EscapeMode, FieldType, RecordType, Timestamp};
 
+/// Checks of this crate's answers against libauparse's own, for fuzzing
+/// (feature `oracle`; not part of the API).
+#[cfg(feature = "oracle")]
+#[doc(hidden)]
+pub mod oracle {
+    use crate::shortcut::check::{check_event, check_owned, Tally};
+
+    /// Every field of `ev` through the views, then after normalizing, then
+    /// as an owned event, each against libauparse's own answer for it: one
+    /// line per difference.
+    pub fn mismatches(ev: &mut crate::EventRef<'_>) -> Vec<String> {
+        let mut t = Tally::default();
+        check_event(ev, &mut t, "view");
+        let _ = ev.normalize();
+        check_event(ev, &mut t, "view after normalize");
+        check_owned(ev, &mut t, "owned");
+        t.mismatches
+    }
+}
+
 /// The README's Rust examples, compiled and run as doc tests.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]

@@ -390,13 +390,96 @@ mod tests {
     }
 }
 
+/// The answers of the views and of owned events against libauparse's own
+/// calls on the same fields: the crate's oracle tests and, with the
+/// `oracle` feature, the `shortcuts` fuzz target use it.
+#[cfg(any(test, feature = "oracle"))]
+pub(crate) mod check {
+    use crate::cursor::cbytes;
+    use auparse_sys as ffi;
+
+    /// What [`check_event`] and [`check_owned`] found.
+    #[derive(Default)]
+    pub(crate) struct Tally {
+        pub(crate) fields: u64,
+        pub(crate) raw_answers: u64,
+        pub(crate) mismatches: Vec<String>,
+    }
+
+    /// Every field of the current event: the views' type and interpretation
+    /// against libauparse's own calls on the same field.
+    pub(crate) fn check_event(ev: &mut crate::EventRef<'_>, t: &mut Tally, what: &str) {
+        let mut recs = ev.records();
+        while let Some(mut rec) = recs.next() {
+            let mut fields = rec.fields();
+            while let Some(f) = fields.next() {
+                t.fields += 1;
+                let view_type = f.field_type();
+                let view_interp = f.interpreted().to_vec();
+                // SAFETY: live parser on the field `f` views, lock held by the
+                // feed call running this callback.
+                let (c_type, c_interp) = unsafe {
+                    let au = f.raw_state();
+                    let ty = ffi::auparse_get_field_type(au) as u32;
+                    let interp = cbytes(ffi::auparse_interpret_field(au))
+                        .unwrap_or_else(|| f.raw())
+                        .to_vec();
+                    (ty, interp)
+                };
+                if view_interp == f.raw() && super::interpretation_is_raw(c_type) {
+                    t.raw_answers += 1;
+                }
+                if view_type != crate::FieldType::from_raw(c_type) || view_interp != c_interp {
+                    t.mismatches.push(format!(
+                        "{what}: field {:?}: type {:?} vs libauparse {c_type}, {:?} vs {:?}",
+                        String::from_utf8_lossy(f.name()),
+                        view_type,
+                        String::from_utf8_lossy(&view_interp),
+                        String::from_utf8_lossy(&c_interp),
+                    ));
+                }
+            }
+        }
+    }
+
+    /// Owned events (`to_event`, with its interpretation cache) against
+    /// libauparse's interpretation of the same fields, asked afterwards.
+    pub(crate) fn check_owned(ev: &mut crate::EventRef<'_>, t: &mut Tally, what: &str) {
+        let owned = ev.to_event();
+        let mut recs = ev.records();
+        let mut ri = 0;
+        while let Some(mut rec) = recs.next() {
+            let mut fields = rec.fields();
+            let mut fi = 0;
+            while let Some(f) = fields.next() {
+                t.fields += 1;
+                // SAFETY: live parser on the field `f` views, lock held by the
+                // feed call running this callback.
+                let c_interp = unsafe { cbytes(ffi::auparse_interpret_field(f.raw_state())) }
+                    .unwrap_or_else(|| f.raw());
+                let mine = &owned.records[ri].fields[fi];
+                if mine.interpreted[..] != *c_interp {
+                    t.mismatches.push(format!(
+                        "{what}: owned field {:?} ({:?}): {:?} vs libauparse {:?}",
+                        String::from_utf8_lossy(f.name()),
+                        mine.field_type,
+                        mine.interpreted,
+                        String::from_utf8_lossy(c_interp),
+                    ));
+                }
+                fi += 1;
+            }
+            ri += 1;
+        }
+    }
+}
+
 /// The shortcuts against libauparse itself, field by field, on every log in
 /// the repository's fixtures and, when present, ../shared/corpus.
 #[cfg(test)]
 mod oracle {
-    use crate::cursor::cbytes;
+    use super::check::{check_event, check_owned, Tally};
     use crate::{EscapeMode, Feeder};
-    use auparse_sys as ffi;
     use std::path::{Path, PathBuf};
 
     fn inputs() -> Vec<PathBuf> {
@@ -433,80 +516,6 @@ mod oracle {
         }
     }
 
-    #[derive(Default)]
-    struct Tally {
-        fields: u64,
-        raw_answers: u64,
-        mismatches: Vec<String>,
-    }
-
-    /// Every field of the current event: the views' type and interpretation
-    /// against libauparse's own calls on the same field.
-    fn check_event(ev: &mut crate::EventRef<'_>, t: &mut Tally, what: &str) {
-        let mut recs = ev.records();
-        while let Some(mut rec) = recs.next() {
-            let mut fields = rec.fields();
-            while let Some(f) = fields.next() {
-                t.fields += 1;
-                let view_type = f.field_type();
-                let view_interp = f.interpreted().to_vec();
-                // SAFETY: live parser on the field `f` views, lock held by the
-                // feed call running this callback.
-                let (c_type, c_interp) = unsafe {
-                    let au = f.raw_state();
-                    let ty = ffi::auparse_get_field_type(au) as u32;
-                    let interp = cbytes(ffi::auparse_interpret_field(au))
-                        .unwrap_or_else(|| f.raw())
-                        .to_vec();
-                    (ty, interp)
-                };
-                if view_interp == f.raw() && super::interpretation_is_raw(c_type) {
-                    t.raw_answers += 1;
-                }
-                if view_type != crate::FieldType::from_raw(c_type) || view_interp != c_interp {
-                    t.mismatches.push(format!(
-                        "{what}: field {:?}: type {:?} vs libauparse {c_type}, {:?} vs {:?}",
-                        String::from_utf8_lossy(f.name()),
-                        view_type,
-                        String::from_utf8_lossy(&view_interp),
-                        String::from_utf8_lossy(&c_interp),
-                    ));
-                }
-            }
-        }
-    }
-
-    /// Owned events (`to_event`, with its interpretation cache) against
-    /// libauparse's interpretation of the same fields, asked afterwards.
-    fn check_owned(ev: &mut crate::EventRef<'_>, t: &mut Tally, what: &str) {
-        let owned = ev.to_event();
-        let mut recs = ev.records();
-        let mut ri = 0;
-        while let Some(mut rec) = recs.next() {
-            let mut fields = rec.fields();
-            let mut fi = 0;
-            while let Some(f) = fields.next() {
-                t.fields += 1;
-                // SAFETY: live parser on the field `f` views, lock held by the
-                // feed call running this callback.
-                let c_interp = unsafe { cbytes(ffi::auparse_interpret_field(f.raw_state())) }
-                    .unwrap_or_else(|| f.raw());
-                let mine = &owned.records[ri].fields[fi];
-                if mine.interpreted[..] != *c_interp {
-                    t.mismatches.push(format!(
-                        "{what}: owned field {:?} ({:?}): {:?} vs libauparse {:?}",
-                        String::from_utf8_lossy(f.name()),
-                        mine.field_type,
-                        mine.interpreted,
-                        String::from_utf8_lossy(c_interp),
-                    ));
-                }
-                fi += 1;
-            }
-            ri += 1;
-        }
-    }
-
     /// Feeds every input in every escape mode through a Feeder, calling
     /// `check` on each event with a label; returns the number of files.
     fn each_event(mut check: impl FnMut(&mut crate::EventRef<'_>, &str)) -> usize {
@@ -531,23 +540,21 @@ mod oracle {
         files.len()
     }
 
-    impl Tally {
-        fn assert_none_differ(&self) {
-            assert!(
-                self.mismatches.is_empty(),
-                "{} of {} fields differ:\n{}",
-                self.mismatches.len(),
-                self.fields,
-                self.mismatches[..self.mismatches.len().min(20)].join("\n")
-            );
-        }
+    fn assert_none_differ(t: &Tally) {
+        assert!(
+            t.mismatches.is_empty(),
+            "{} of {} fields differ:\n{}",
+            t.mismatches.len(),
+            t.fields,
+            t.mismatches[..t.mismatches.len().min(20)].join("\n")
+        );
     }
 
     #[test]
     fn owned_events_interpret_like_libauparse_on_every_field() {
         let mut t = Tally::default();
         let files = each_event(|ev, what| check_owned(ev, &mut t, what));
-        t.assert_none_differ();
+        assert_none_differ(&t);
         let (hits, _) = crate::id_cache_stats();
         assert!(
             hits * 10 > t.fields,
@@ -570,7 +577,7 @@ mod oracle {
             let _ = ev.normalize();
             check_event(ev, &mut t, what);
         });
-        t.assert_none_differ();
+        assert_none_differ(&t);
         if super::ENABLED {
             // The shortcut was taken on a good share of the fields.
             assert!(
