@@ -106,17 +106,18 @@ pub use types::{EscapeMode, FieldType, RecordType, Timestamp};
 #[cfg(feature = "oracle")]
 #[doc(hidden)]
 pub mod oracle {
-    use crate::shortcut::check::{check_event, check_owned, Tally};
+    use crate::shortcut::check::{check_event, check_normalized, check_owned, Tally};
 
     /// Every field of `ev` through the views, then after normalizing, then
-    /// as an owned event, each against libauparse's own answer for it: one
-    /// line per difference.
+    /// as an owned event, and the normalized view's fields, each against
+    /// libauparse's own answer for it: one line per difference.
     pub fn mismatches(ev: &mut crate::EventRef<'_>) -> Vec<String> {
         let mut t = Tally::default();
         check_event(ev, &mut t, "view");
         let _ = ev.normalize();
         check_event(ev, &mut t, "view after normalize");
         check_owned(ev, &mut t, "owned");
+        check_normalized(ev, &mut t, "normalized");
         t.mismatches
     }
 }
