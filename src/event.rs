@@ -195,20 +195,30 @@ impl EventRef<'_> {
                 // A field named `key` shows as `key=` in the record's text:
                 // without that, the first field is all that is kept.
                 let keys_here = !opts.skip_fields || KEY_EQ.find(rec.text()).is_some();
+                // Only the first record's first field is interpreted (it is
+                // what ausearch prints as the node).
+                let first_record = records.is_empty();
                 let mut it = rec.fields();
                 let mut first = true;
                 while let Some(f) = it.next() {
-                    if opts.skip_fields && !std::mem::take(&mut first) {
-                        if !keys_here {
+                    let first_field = std::mem::take(&mut first);
+                    if opts.skip_fields && !(first_field && first_record) {
+                        if !first_field && !keys_here {
                             break;
                         }
-                        // Keys only, uninterpreted (they are decoded from the raw value).
-                        if f.name() == b"key" {
+                        // The first field and the keys, uninterpreted (keys are
+                        // decoded from the raw value).
+                        let key = f.name() == b"key";
+                        if first_field || key {
                             fields.push(Field {
                                 name: f.name().into(),
                                 raw: f.raw().into(),
                                 interpreted: f.raw().into(),
-                                field_type: FieldType::EscapedKey,
+                                field_type: if key {
+                                    FieldType::EscapedKey
+                                } else {
+                                    f.field_type()
+                                },
                             });
                         }
                         continue;
@@ -274,11 +284,11 @@ pub struct EventOptions {
     /// Also fill [`Event::normalized_all`] (a second normalization that
     /// collects attributes; `format::csv` needs it for `extra_labels`).
     pub normalize_attrs: bool,
-    /// Leave out the fields (records keep their type, their first field —
-    /// `type` or `node` — and their `key` fields, uninterpreted, so
-    /// [`Event::keys`] is still right): what
-    /// `format::text` and `format::csv` need, without the cost of
-    /// interpreting every field.
+    /// Leave out the fields: records keep their type, their first field
+    /// (interpreted in the first record only: ausearch prints it as the
+    /// node) and their `key` fields, uninterpreted, so [`Event::keys`] is
+    /// still right. What `format::text` and `format::csv` need, without the
+    /// cost of interpreting every field.
     pub skip_fields: bool,
 }
 
