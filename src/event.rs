@@ -187,8 +187,9 @@ impl EventRef<'_> {
             while let Some(mut rec) = recs.next() {
                 let record_type = rec.record_type();
                 let type_name = rec.type_name_lossy();
+                // With skip_fields: the first field, and room for a key.
                 let mut fields = Vec::with_capacity(if opts.skip_fields {
-                    0
+                    2
                 } else {
                     rec.num_fields()
                 });
