@@ -233,7 +233,7 @@ pub struct RecordRef<'r> {
     /// The event's [`EventRef::fields_moved`].
     moved: &'r Cell<u32>,
     /// [`crate::shortcut::own_names`] of this record, once a field asked.
-    own: OnceCell<crate::shortcut::OwnNames>,
+    own: OnceCell<Box<crate::shortcut::OwnNames>>,
     _life: PhantomData<&'r mut ffi::auparse_state_t>,
 }
 
@@ -382,7 +382,7 @@ struct FieldContext<'r> {
     interpretations: Option<&'r [u8]>,
     /// The names those may answer for ([`crate::shortcut::own_names`]),
     /// worked out when a field first asks (most walks never do).
-    own: &'r OnceCell<crate::shortcut::OwnNames>,
+    own: &'r OnceCell<Box<crate::shortcut::OwnNames>>,
 }
 
 impl FieldContext<'_> {
@@ -392,7 +392,7 @@ impl FieldContext<'_> {
             return &crate::shortcut::OwnNames::NONE;
         }
         self.own
-            .get_or_init(|| crate::shortcut::own_names(self.interpretations))
+            .get_or_init(|| Box::new(crate::shortcut::own_names(self.interpretations)))
     }
 }
 
