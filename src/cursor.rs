@@ -534,17 +534,15 @@ impl<'f> FieldRef<'f> {
     /// is what libauparse would copy.
     #[inline]
     pub fn interpreted(&self) -> &'f [u8] {
-        if self.own_may_name() {
+        if let (true, Some(text)) = (self.own_may_name(), self.ctx.interpretations) {
             // What libauparse would copy from the record's own
             // interpretations, where that is a piece of them.
-            let own = self.ctx.interpretations.and_then(|text| {
-                crate::shortcut::own_interpretation(
-                    self.ctx.own_names(),
-                    text,
-                    self.name(),
-                    self.type_number(),
-                )
-            });
+            let own = crate::shortcut::own_interpretation(
+                self.ctx.own_names(),
+                text,
+                self.name(),
+                self.type_number(),
+            );
             if let Some(v) = own {
                 return v;
             }

@@ -52,11 +52,13 @@
 //! for ENRICHED logs.
 //!
 //! **Answers known in advance.** On libauparse 3.0.x the views cache field
-//! types per (record type, name) and answer an UNCLASSIFIED field's
+//! types per (record type, name); answer an UNCLASSIFIED field's
 //! interpretation with its raw value (escape mode RAW, and the record's
-//! ENRICHED interpretations, if any, do not name the field), and [`EventRef::to_event`] caches, per field type and
-//! escape mode, the interpretations 3.0.9 derives from the raw value alone
-//! (uid and gid names on every version). The rules come from 3.0.9's source and
+//! ENRICHED interpretations, if any, do not name the field); and answer a
+//! field that those interpretations name with the value they give it.
+//! [`EventRef::to_event`] also caches, per field type and escape mode, the
+//! interpretations 3.0.9 derives from the raw value alone (uid and gid names
+//! on every version). The rules come from 3.0.9's source and
 //! are checked field by field against libauparse in the crate's tests;
 //! [`id_cache_stats`] counts the cache's hits.
 //!

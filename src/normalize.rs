@@ -114,7 +114,7 @@ impl Normalized {
     }
 }
 
-type Positioner = unsafe extern "C" fn(*mut ffi::auparse_state_t) -> std::ffi::c_int;
+pub(crate) type Positioner = unsafe extern "C" fn(*mut ffi::auparse_state_t) -> std::ffi::c_int;
 type Getter = unsafe extern "C" fn(*mut ffi::auparse_state_t) -> *const std::ffi::c_char;
 
 /// Runs a normalize positioning call and reads the field it left the cursor on.

@@ -13,11 +13,15 @@
 //!   value, then escaped by the escape mode; a record's own interpretations
 //!   (ENRICHED logs) come first, but only for the field names they list. So
 //!   with escape mode RAW, for a field its record's interpretations do not
-//!   name ([`own_names`], a 64-bit filter built once per record), the
+//!   name ([`own_names`], read once per record), the
 //!   interpretation *is* the raw value, and the view returns it without the
 //!   `strdup` and the type search libauparse makes.
+//! - A field the record's own interpretations do name is answered with the
+//!   first entry of that name as it stands, or for a uid or gid with what lies
+//!   between its quotes ([`own_interpretation`]); the view returns that piece
+//!   of the record's text.
 //!
-//! Both rules are only applied on the libauparse versions they were read
+//! These rules are only applied on the libauparse versions they were read
 //! from (cfg `auparse_rules_3_0`); elsewhere every call goes to libauparse.
 //! The `oracle` tests below check them against libauparse field by field
 //! over every corpus file and fixture, in every escape mode.
@@ -470,8 +474,11 @@ pub(crate) mod check {
         }
         ev.set_fields_moved();
         let au = ev.raw();
-        type Positioner = unsafe extern "C" fn(*mut ffi::auparse_state_t) -> std::ffi::c_int;
-        let fields: [(&str, Option<&crate::NormField>, Positioner); 8] = [
+        let fields: [(
+            &str,
+            Option<&crate::NormField>,
+            crate::normalize::Positioner,
+        ); 8] = [
             (
                 "session",
                 mine.session.as_ref(),
