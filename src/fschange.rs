@@ -12,9 +12,10 @@
 
 use crate::bytes::{decode_audit_string, Bytes};
 use crate::event::{Event, Record};
+use crate::fxmap::FxMap;
 use crate::types::{RecordType, Timestamp};
 use serde::Serialize;
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashSet, VecDeque};
 
 /// What happened to a path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -45,6 +46,10 @@ pub enum ChangeKind {
     XattrChanged,
     /// Access or modification times were set (touch, utimensat).
     TimesChanged,
+    /// Two names swapped their entries (`renameat2(RENAME_EXCHANGE)`): both
+    /// `path` and `old_path` still exist; what was at `old_path` is now at
+    /// `path` and the other way round (directories with their contents).
+    Exchanged,
 }
 
 impl ChangeKind {
@@ -64,7 +69,41 @@ impl ChangeKind {
             OwnerChanged => "owner-changed",
             XattrChanged => "xattr-changed",
             TimesChanged => "times-changed",
+            Exchanged => "exchanged",
         }
+    }
+
+    /// Every kind, in declaration order.
+    pub const ALL: [ChangeKind; 13] = [
+        ChangeKind::Created,
+        ChangeKind::Modified,
+        ChangeKind::Deleted,
+        ChangeKind::Renamed,
+        ChangeKind::DirCreated,
+        ChangeKind::DirRemoved,
+        ChangeKind::Linked,
+        ChangeKind::Symlinked,
+        ChangeKind::ModeChanged,
+        ChangeKind::OwnerChanged,
+        ChangeKind::XattrChanged,
+        ChangeKind::TimesChanged,
+        ChangeKind::Exchanged,
+    ];
+
+    /// A file-type name as [`FsChange::file_type`] has it (`file`, `dir`,
+    /// ...), for readers of the JSON log.
+    pub fn file_type_name(s: &str) -> Option<&'static str> {
+        [
+            "dir",
+            "file",
+            "symlink",
+            "char-device",
+            "block-device",
+            "fifo",
+            "socket",
+        ]
+        .into_iter()
+        .find(|t| *t == s)
     }
 
     /// The action name for the log line when libauparse's normalized action
@@ -84,7 +123,21 @@ impl ChangeKind {
             OwnerChanged => "changed-file-ownership-of",
             XattrChanged => "changed-file-attributes-of",
             TimesChanged => "changed-timestamp-of",
+            Exchanged => "exchanged",
         }
+    }
+}
+
+impl std::str::FromStr for ChangeKind {
+    type Err = String;
+
+    /// Parses [`as_str`](Self::as_str) names (the `change` of the plugin's
+    /// JSON lines).
+    fn from_str(s: &str) -> Result<Self, String> {
+        ChangeKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| format!("unknown change kind '{s}'"))
     }
 }
 
@@ -134,7 +187,7 @@ struct Item {
     name: Option<Vec<u8>>,
     nametype: Vec<u8>,
     inode: Option<u64>,
-    dev: Option<Vec<u8>>,
+    key: Option<Key>,
     mode: Option<u32>,
 }
 
@@ -144,6 +197,7 @@ impl Item {
         let item_no = get("item")
             .and_then(|v| std::str::from_utf8(v).ok()?.parse().ok())
             .unwrap_or(index);
+        let inode = get("inode").and_then(|v| std::str::from_utf8(v).ok()?.parse().ok());
         Item {
             index: item_no,
             name: get("name").and_then(decode_audit_string),
@@ -151,8 +205,8 @@ impl Item {
                 .or(get("objtype"))
                 .unwrap_or_default()
                 .to_vec(),
-            inode: get("inode").and_then(|v| std::str::from_utf8(v).ok()?.parse().ok()),
-            dev: get("dev").map(<[u8]>::to_vec),
+            inode,
+            key: get("dev").and_then(parse_dev).zip(inode),
             mode: get("mode")
                 .and_then(|v| u32::from_str_radix(std::str::from_utf8(v).ok()?, 8).ok()),
         }
@@ -231,17 +285,88 @@ pub fn join_normalize(base: Option<&[u8]>, name: &[u8]) -> Vec<u8> {
     out
 }
 
-type DirKey = (Vec<u8>, u64);
+/// An entry's identity: (device, inode). The device is packed from the
+/// `major:minor` (hex) a PATH record shows, as `major << 32 | minor`.
+type Key = (u64, u64);
 
-/// Where a path is: known, or a name inside a directory known only by inode.
+fn parse_dev(v: &[u8]) -> Option<u64> {
+    let s = std::str::from_utf8(v).ok()?;
+    let (maj, min) = s.split_once(':')?;
+    Some((u64::from_str_radix(maj, 16).ok()? << 32) | u64::from_str_radix(min, 16).ok()?)
+}
+
+/// The name without trailing `/`, split at its last `/`: (directory part
+/// with its `/`, last component). `a/b/c` -> (`a/b/`, `c`); `c` -> (``, `c`).
+fn split_name(name: &[u8]) -> (&[u8], &[u8]) {
+    let mut end = name.len();
+    while end > 1 && name[end - 1] == b'/' {
+        end -= 1;
+    }
+    let trimmed = &name[..end];
+    match trimmed.iter().rposition(|&c| c == b'/') {
+        Some(pos) => (&trimmed[..=pos], &trimmed[pos + 1..]),
+        None => (&[], trimmed),
+    }
+}
+
+fn trim_slashes(p: &[u8]) -> &[u8] {
+    let mut end = p.len();
+    while end > 0 && p[end - 1] == b'/' {
+        end -= 1;
+    }
+    &p[..end]
+}
+
+/// `N` of `/proc/self/fd/N`, `/proc/thread-self/fd/N` or `/proc/PID/fd/N`
+/// (glibc's `fchmodat(AT_SYMLINK_NOFOLLOW)`, `linkat` of an `O_TMPFILE`):
+/// the kernel follows such a name to the open file, so the record's inode is
+/// the file's and the name says nothing of where it is.
+fn proc_fd(name: &[u8]) -> Option<u64> {
+    let rest = name.strip_prefix(b"/proc/")?;
+    let slash = rest.iter().position(|&c| c == b'/')?;
+    let who = &rest[..slash];
+    if !(who == b"self" || who == b"thread-self" || who.iter().all(u8::is_ascii_digit)) {
+        return None;
+    }
+    let n = rest[slash..].strip_prefix(b"/fd/")?;
+    std::str::from_utf8(n).ok()?.parse().ok()
+}
+
+/// Where an entry is, as remembered: an absolute path, or a name inside a
+/// directory known by its key (so that renaming the directory moves it).
+#[derive(Debug, Clone)]
+enum Node {
+    Abs(Vec<u8>),
+    Rel(Key, Vec<u8>),
+}
+
+/// Where the path of a change is.
 #[derive(Debug, Clone)]
 enum Loc {
+    /// Known from the record alone (an absolute name, or one relative to the
+    /// cwd).
     Known(Vec<u8>),
+    /// The last component `name` inside the directory `dir`, known by key
+    /// from the PARENT record.
     InDir {
-        dir: DirKey,
+        dir: Key,
         name: Vec<u8>,
         fallback: Vec<u8>,
     },
+    /// The entry itself, by key: a record without PARENT relative to a
+    /// directory descriptor, or a `/proc/.../fd/N` name.
+    Entry { key: Key, fallback: Vec<u8> },
+    /// Nothing to go by but the name as given.
+    Unknown(Vec<u8>),
+}
+
+impl Loc {
+    fn fallback(&self) -> &[u8] {
+        match self {
+            Loc::Known(p) | Loc::Unknown(p) => p,
+            Loc::InDir { fallback, .. } | Loc::Entry { fallback, .. } => fallback,
+        }
+    }
 }
 
 /// A change whose path may still wait for its directory to be known.
@@ -254,50 +379,255 @@ struct Draft {
     time: Timestamp,
 }
 
-/// Remembers where directories are (by device and inode) from the events it
-/// has seen, to resolve paths relative to directory descriptors.
+/// An operand of a syscall located: where it is, and what that teaches
+/// about its parent directory.
+struct Located {
+    loc: Loc,
+    /// Key of the PARENT record that holds the entry.
+    parent: Option<Key>,
+    /// The parent directory's absolute path, when the name tells it (an
+    /// absolute name or one relative to the cwd).
+    parent_path: Option<Vec<u8>>,
+    /// Last component of the name.
+    last: Vec<u8>,
+}
+
+/// The decoded facts of one syscall event that classification needs.
+struct Call {
+    syscall: String,
+    success: bool,
+    complete: bool,
+    cwd: Option<Vec<u8>>,
+    pid: Option<u32>,
+    /// Directory descriptors of the first and second path argument.
+    fd1: u64,
+    fd2: u64,
+    items: Vec<Item>,
+    action: String,
+    serial: u64,
+    timestamp: Timestamp,
+    a1: u64,
+    a2: u64,
+}
+
+impl Call {
+    fn parents(&self) -> impl DoubleEndedIterator<Item = &Item> {
+        self.items.iter().filter(|i| i.is("PARENT"))
+    }
+
+    /// The PARENT record of `it`. The kernel writes, for a name with a `/`,
+    /// the directory part of the name (with the inode of that directory);
+    /// for a name without, the process's cwd (whatever the directory
+    /// descriptor), so then only the order tells: in a rename the first
+    /// PARENT is the new name's, the last the old name's.
+    fn parent_of(&self, it: &Item, second: bool) -> Option<&Item> {
+        let name = it.name.as_deref().unwrap_or_default();
+        let (dir, _) = split_name(name);
+        if !dir.is_empty() {
+            let want = trim_slashes(dir);
+            let same = |p: &&Item| p.name.as_deref().map(trim_slashes) == Some(want);
+            let found = if second {
+                self.parents().find(same)
+            } else {
+                self.parents().rev().find(same)
+            };
+            if found.is_some() {
+                return found;
+            }
+        }
+        if second {
+            self.parents().next()
+        } else {
+            self.parents().next_back()
+        }
+    }
+
+    /// Where the operand `it` is. `second`: the second path argument (new
+    /// name of a rename or link); `with_parent`: whether a PARENT record
+    /// belongs to it (not to a link's source or a symlink's target text).
+    fn locate(&self, it: &Item, second: bool, with_parent: bool) -> Located {
+        let name = it.name.clone().unwrap_or_default();
+        let fd = if second { self.fd2 } else { self.fd1 };
+        let parent = if with_parent && !it.is("PARENT") {
+            self.parent_of(it, second)
+        } else {
+            None
+        };
+        let pkey = parent.and_then(|p| p.key);
+        let (dir, last) = split_name(&name);
+        let last = last.to_vec();
+        // A PARENT record of a call relative to a directory descriptor names
+        // either part of the name or the cwd: only its inode tells.
+        let parent_of_dirfd = it.is("PARENT") && !is_fdcwd(fd) && self.dirfd_call();
+        if proc_fd(&name).is_some() || parent_of_dirfd {
+            let loc = match it.key {
+                Some(key) => Loc::Entry {
+                    key,
+                    fallback: name,
+                },
+                None => Loc::Unknown(name),
+            };
+            return Located {
+                loc,
+                parent: None,
+                parent_path: None,
+                last,
+            };
+        }
+        let base: Option<&[u8]> = if name.first() == Some(&b'/') {
+            Some(b"/")
+        } else if is_fdcwd(fd) || !self.dirfd_call() {
+            self.cwd.as_deref()
+        } else {
+            None
+        };
+        if let Some(base) = base {
+            let dir_path = join_normalize(Some(base), dir);
+            let path = if last.is_empty() || last == b"." || last == b".." {
+                join_normalize(Some(base), &name)
+            } else {
+                join_normalize(Some(&dir_path), &last)
+            };
+            return Located {
+                loc: Loc::Known(path),
+                parent: pkey,
+                parent_path: Some(dir_path),
+                last,
+            };
+        }
+        let loc = match (pkey, it.key) {
+            (Some(dir), _) if !last.is_empty() && last != b"." && last != b".." => Loc::InDir {
+                dir,
+                name: last.clone(),
+                fallback: name,
+            },
+            (_, Some(key)) => Loc::Entry {
+                key,
+                fallback: name,
+            },
+            _ => Loc::Unknown(name),
+        };
+        Located {
+            loc,
+            parent: pkey,
+            parent_path: None,
+            last,
+        }
+    }
+
+    /// Syscalls whose path arguments may be relative to a directory fd.
+    fn dirfd_call(&self) -> bool {
+        matches!(
+            self.syscall.as_str(),
+            "openat"
+                | "openat2"
+                | "mkdirat"
+                | "mknodat"
+                | "unlinkat"
+                | "fchmodat"
+                | "fchmodat2"
+                | "fchownat"
+                | "utimensat"
+                | "futimesat"
+                | "newfstatat"
+                | "renameat"
+                | "renameat2"
+                | "linkat"
+                | "symlinkat"
+                | "setxattrat"
+                | "removexattrat"
+                | "name_to_handle_at"
+                | "open_by_handle_at"
+        )
+    }
+
+    fn is(&self, names: &[&str]) -> bool {
+        names.contains(&self.syscall.as_str())
+    }
+}
+
+/// Looks entries up in the real filesystem, for a tracker running live on
+/// the host.
+#[derive(Debug)]
+struct Host {
+    roots: Vec<std::path::PathBuf>,
+    last_walk: Option<std::time::Instant>,
+    walks: u64,
+}
+
+/// `st_dev` as a [`Key`] device (glibc's `major`/`minor`).
+fn key_of(md: &std::fs::Metadata) -> Key {
+    use std::os::unix::fs::MetadataExt;
+    let d = md.dev();
+    let major = ((d >> 8) & 0xfff) | ((d >> 32) & !0xfff);
+    let minor = (d & 0xff) | ((d >> 12) & !0xff);
+    ((major << 32) | minor, md.ino())
+}
+
+/// Remembers where entries are (by device and inode) from the events it has
+/// seen, to give every change its absolute path.
+///
+/// How a path is found, for each path argument of a syscall:
+/// - an absolute name, or one relative to the cwd, is joined to the cwd;
+/// - a name relative to a directory descriptor is the *last* component of
+///   the name inside the directory its PARENT record names by inode (the
+///   kernel writes the directory part of the name there, or the cwd when the
+///   name has no `/`, never the descriptor's directory);
+/// - a record without PARENT (`fchmodat`, `fchownat` relative to a
+///   directory descriptor) and a `/proc/self/fd/N` name are found by their
+///   own inode.
+///
+/// Every entry the tracker sees (files too) is remembered by inode, as a
+/// name inside its parent directory where the parent is known, so renaming a
+/// directory moves everything under it.
 ///
 /// `rm -r` and `find -delete` remove a tree bottom-up with `unlinkat(dirfd,
-/// name)`: each event names the directory only by inode, and the chain of
-/// directories reaches a known path only at the last event (the top of the
-/// tree, removed relative to the cwd). Such changes wait in the tracker until
-/// their directory is known, at most [`max_wait`](Self::set_max_wait) seconds
-/// of log time, or until [`flush`](Self::flush); then they are reported with
-/// the PARENT record's name standing in (`dir_known = false`).
+/// name)`: when the tree was made before the tracker started, each event
+/// names the directory only by inode, and the chain of directories reaches a
+/// known path only at the last event (the top of the tree, removed relative
+/// to the cwd). Such changes wait in the tracker until their directory is
+/// known, at most [`max_wait`](Self::set_max_wait) seconds of log time, or
+/// until [`flush`](Self::flush). Running live on the host
+/// ([`set_host_roots`](Self::set_host_roots)), an unknown inode is first
+/// looked up in the real filesystem. A change whose path cannot be known is
+/// still reported, with the name as the record gives it and
+/// [`FsChange::dir_known`] false: one change per change, always.
 ///
-/// Bounded: at most `capacity` directories are remembered (oldest forgotten
+/// Bounded: at most `capacity` entries are remembered (oldest forgotten
 /// first) and at most `capacity` changes wait.
 #[derive(Debug)]
 pub struct FsTracker {
-    dirs: HashMap<DirKey, Vec<u8>>,
-    /// A directory seen only relative to another one: (parent, name).
-    links: HashMap<DirKey, (DirKey, Vec<u8>)>,
-    order: VecDeque<DirKey>,
+    nodes: FxMap<Key, Node>,
+    order: VecDeque<Key>,
     capacity: usize,
     pending: VecDeque<Draft>,
     max_wait: i64,
     /// Directories removed; forgotten once no waiting change may need them
     /// (their inodes get reused).
-    removed: Vec<DirKey>,
+    removed: Vec<Key>,
+    /// Files made by `O_TMPFILE`, not yet linked: they have no path.
+    anonymous: VecDeque<Key>,
+    host: Option<Host>,
 }
 
 impl Default for FsTracker {
     fn default() -> Self {
-        Self::with_capacity(16_384)
+        Self::with_capacity(65_536)
     }
 }
 
 impl FsTracker {
-    /// A tracker that remembers at most `capacity` directories.
+    /// A tracker that remembers at most `capacity` entries.
     pub fn with_capacity(capacity: usize) -> Self {
         FsTracker {
-            dirs: HashMap::new(),
-            links: HashMap::new(),
+            nodes: FxMap::default(),
             order: VecDeque::new(),
             capacity: capacity.max(1),
             pending: VecDeque::new(),
             max_wait: 2,
             removed: Vec::new(),
+            anonymous: VecDeque::new(),
+            host: None,
         }
     }
 
@@ -306,14 +636,28 @@ impl FsTracker {
         self.max_wait = i64::from(secs);
     }
 
-    /// Number of directories remembered.
-    pub fn len(&self) -> usize {
-        self.dirs.len() + self.links.len()
+    /// Runs live on this host: an entry or directory the tracker does not
+    /// know is looked up in the real filesystem, first through the process's
+    /// open descriptor (`/proc/PID/fd/N`, checked against the inode), then
+    /// by walking `roots` (the watched directories; at most one walk a
+    /// second). Only for events of this host read as they happen (the
+    /// plugin, `--follow`): a path looked up now is where the entry is now.
+    pub fn set_host_roots(&mut self, roots: Vec<std::path::PathBuf>) {
+        self.host = Some(Host {
+            roots,
+            last_walk: None,
+            walks: 0,
+        });
     }
 
-    /// True when no directory is remembered.
+    /// Number of entries remembered.
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// True when no entry is remembered.
     pub fn is_empty(&self) -> bool {
-        self.dirs.is_empty() && self.links.is_empty()
+        self.nodes.is_empty()
     }
 
     /// Number of changes waiting for their directory.
@@ -326,30 +670,32 @@ impl FsTracker {
         self.pending.iter().any(|d| d.change.serial == serial)
     }
 
-    fn bound(&mut self, key: DirKey) {
+    /// Number of walks of the host's roots so far.
+    pub fn host_walks(&self) -> u64 {
+        self.host.as_ref().map_or(0, |h| h.walks)
+    }
+
+    fn bound(&mut self, key: Key) {
         self.order.push_back(key);
-        while self.dirs.len() + self.links.len() > self.capacity {
+        while self.nodes.len() > self.capacity {
             match self.order.pop_front() {
                 Some(old) => {
-                    self.dirs.remove(&old);
-                    self.links.remove(&old);
+                    self.nodes.remove(&old);
                 }
                 None => break,
             }
         }
-        // Keys leave the maps without leaving `order` (a directory removed,
-        // a link that became a known directory) and come back (the same
-        // inode learned again): drop stale and repeated keys before `order`
-        // outgrows the maps, or it grows without bound on a long stream.
-        let live = self.dirs.len() + self.links.len();
+        // Keys leave the map without leaving `order` (an entry removed) and
+        // come back (the same inode learned again): drop stale and repeated
+        // keys before `order` outgrows the map, or it grows without bound on
+        // a long stream.
+        let live = self.nodes.len();
         if self.order.len() > 2 * live + 64 {
             let mut seen = HashSet::with_capacity(live);
-            let mut kept: VecDeque<DirKey> = VecDeque::with_capacity(live);
+            let mut kept: VecDeque<Key> = VecDeque::with_capacity(live);
             // The latest occurrence of each live key keeps its place.
             while let Some(k) = self.order.pop_back() {
-                if (self.dirs.contains_key(&k) || self.links.contains_key(&k))
-                    && seen.insert(k.clone())
-                {
+                if self.nodes.contains_key(&k) && seen.insert(k) {
                     kept.push_front(k);
                 }
             }
@@ -357,49 +703,58 @@ impl FsTracker {
         }
     }
 
-    fn remember(&mut self, dev: &Option<Vec<u8>>, inode: Option<u64>, path: &[u8]) {
-        let (Some(dev), Some(ino)) = (dev, inode) else {
-            return;
-        };
-        let key = (dev.clone(), ino);
-        self.links.remove(&key);
-        if self.dirs.insert(key.clone(), path.to_vec()).is_none() {
+    fn set(&mut self, key: Key, node: Node) {
+        if self.nodes.insert(key, node).is_none() {
             self.bound(key);
         }
     }
 
-    fn link(&mut self, dev: &Option<Vec<u8>>, inode: Option<u64>, parent: DirKey, name: &[u8]) {
-        let (Some(dev), Some(ino)) = (dev, inode) else {
-            return;
+    /// Remembers `key` at the absolute `path`, unless what is remembered
+    /// already leads there.
+    fn set_abs(&mut self, key: Key, path: Vec<u8>) {
+        let same = match self.nodes.get(&key) {
+            Some(Node::Abs(p)) => *p == path,
+            Some(Node::Rel(..)) => self.node_path(key).as_deref() == Some(&path[..]),
+            None => false,
         };
-        let key = (dev.clone(), ino);
-        if self.dirs.contains_key(&key) {
-            return;
-        }
-        if self
-            .links
-            .insert(key.clone(), (parent, name.to_vec()))
-            .is_none()
-        {
-            self.bound(key);
+        if !same {
+            self.set(key, Node::Abs(path));
         }
     }
 
-    /// The path of a directory, following inode links up to a known one.
-    fn dir_path(&self, key: &DirKey) -> Option<Vec<u8>> {
+    /// Remembers `key` as `name` in the directory `dir` (or at `path` when
+    /// the name is not a plain component).
+    fn set_in(&mut self, key: Key, dir: Option<Key>, name: &[u8], path: Option<&[u8]>) {
+        let plain = !name.is_empty() && name != b"." && name != b".." && !name.contains(&b'/');
+        match (dir, path) {
+            (Some(d), _) if plain && d != key => self.set(key, Node::Rel(d, name.to_vec())),
+            (_, Some(p)) => self.set_abs(key, p.to_vec()),
+            _ => {}
+        }
+    }
+
+    /// The path of an entry, following its directories up to an absolute
+    /// one.
+    fn node_path(&self, key: Key) -> Option<Vec<u8>> {
         let mut names: Vec<&[u8]> = Vec::new();
         let mut k = key;
         for _ in 0..256 {
-            if let Some(p) = self.dirs.get(k) {
-                let mut path = p.clone();
-                for n in names.iter().rev() {
-                    path = join_normalize(Some(&path), n);
+            match self.nodes.get(&k)? {
+                Node::Abs(p) => {
+                    let mut path = p.clone();
+                    for n in names.iter().rev() {
+                        if path.last() != Some(&b'/') {
+                            path.push(b'/');
+                        }
+                        path.extend_from_slice(n);
+                    }
+                    return Some(path);
                 }
-                return Some(path);
+                Node::Rel(parent, name) => {
+                    names.push(name);
+                    k = *parent;
+                }
             }
-            let (parent, name) = self.links.get(k)?;
-            names.push(name);
-            k = parent;
         }
         None
     }
@@ -407,7 +762,102 @@ impl FsTracker {
     fn locate(&self, loc: &Loc) -> Option<Vec<u8>> {
         match loc {
             Loc::Known(p) => Some(p.clone()),
-            Loc::InDir { dir, name, .. } => Some(join_normalize(Some(&self.dir_path(dir)?), name)),
+            Loc::InDir { dir, name, .. } => {
+                let mut p = self.node_path(*dir)?;
+                if p.last() != Some(&b'/') {
+                    p.push(b'/');
+                }
+                p.extend_from_slice(name);
+                Some(p)
+            }
+            Loc::Entry { key, .. } => self.node_path(*key),
+            Loc::Unknown(_) => None,
+        }
+    }
+
+    /// A directory renamed from `old` to `new`: absolute paths remembered
+    /// under it move with it (names inside it move by themselves).
+    fn move_subtree(&mut self, old: &[u8], new: &[u8]) {
+        if old == new {
+            return;
+        }
+        for node in self.nodes.values_mut() {
+            if let Node::Abs(p) = node {
+                if p.len() > old.len() && p.starts_with(old) && p[old.len()] == b'/' {
+                    let mut q = new.to_vec();
+                    q.extend_from_slice(&p[old.len()..]);
+                    *p = q;
+                }
+            }
+        }
+    }
+
+    /// Tries the host for an unknown `key`: the process's descriptor `fd`
+    /// (joined with `name` when the key is an entry inside that directory),
+    /// then a walk of the roots.
+    fn ask_host(&mut self, key: Key, pid: Option<u32>, fd: Option<u64>, name: Option<&[u8]>) {
+        let Some(host) = self.host.as_mut() else {
+            return;
+        };
+        use std::os::unix::ffi::{OsStrExt, OsStringExt};
+        if let (Some(pid), Some(fd)) = (pid, fd) {
+            if let Ok(dir) = std::fs::read_link(format!("/proc/{pid}/fd/{fd}")) {
+                let mut p = dir.into_os_string().into_vec();
+                if let Some(n) = name {
+                    p = join_normalize(Some(&p), n);
+                }
+                let path = std::path::Path::new(std::ffi::OsStr::from_bytes(&p));
+                if p.first() == Some(&b'/')
+                    && std::fs::symlink_metadata(path).is_ok_and(|m| key_of(&m) == key)
+                {
+                    self.set_abs(key, p);
+                    return;
+                }
+            }
+        }
+        let now = std::time::Instant::now();
+        if host.roots.is_empty()
+            || host
+                .last_walk
+                .is_some_and(|t| now.duration_since(t) < std::time::Duration::from_secs(1))
+        {
+            return;
+        }
+        host.last_walk = Some(now);
+        host.walks += 1;
+        let roots = host.roots.clone();
+        // Breadth first, directories before files, at most `capacity`
+        // entries learned.
+        let mut found: Vec<(Key, Vec<u8>)> = Vec::new();
+        let mut queue: VecDeque<std::path::PathBuf> = VecDeque::new();
+        for r in roots {
+            if let Ok(m) = std::fs::symlink_metadata(&r) {
+                found.push((key_of(&m), r.as_os_str().as_bytes().to_vec()));
+                if m.is_dir() {
+                    queue.push_back(r);
+                }
+            }
+        }
+        while let Some(dir) = queue.pop_front() {
+            if found.len() >= self.capacity {
+                break;
+            }
+            let Ok(rd) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for e in rd.flatten() {
+                let Ok(m) = e.metadata() else { continue };
+                let p = e.path();
+                found.push((key_of(&m), p.as_os_str().as_bytes().to_vec()));
+                if m.is_dir() {
+                    queue.push_back(p);
+                }
+            }
+        }
+        for (k, p) in found {
+            if !self.nodes.contains_key(&k) {
+                self.set(k, Node::Abs(p));
+            }
         }
     }
 
@@ -417,10 +867,10 @@ impl FsTracker {
                 None => Ok(None),
                 Some(l) => match self.locate(l) {
                     Some(p) => Ok(Some(p)),
-                    None if force => Ok(Some(match l {
-                        Loc::InDir { fallback, .. } => fallback.clone(),
-                        Loc::Known(p) => p.clone(),
-                    })),
+                    // Only a directory may still become known.
+                    None if force || !matches!(l, Loc::InDir { .. }) => {
+                        Ok(Some(l.fallback().to_vec()))
+                    }
                     None => Err(()),
                 },
             }
@@ -430,13 +880,19 @@ impl FsTracker {
         else {
             return None;
         };
-        let unresolved = |l: &Loc| matches!(l, Loc::InDir { .. }) && self.locate(l).is_none();
+        let unresolved = |l: &Loc| !matches!(l, Loc::Known(_)) && self.locate(l).is_none();
         let mut change = d.change.clone();
         change.dir_known = !(unresolved(&d.path) || d.old.as_ref().is_some_and(unresolved));
         change.path = Bytes::from(path);
         change.old_path = old.map(Bytes::from);
         change.target = target.map(Bytes::from);
         Some(change)
+    }
+
+    fn forget_removed(&mut self) {
+        for key in std::mem::take(&mut self.removed) {
+            self.nodes.remove(&key);
+        }
     }
 
     /// Reports every waiting change now, with fallback paths where the
@@ -447,10 +903,7 @@ impl FsTracker {
             .into_iter()
             .filter_map(|d| self.finish(&d, true))
             .collect();
-        for key in std::mem::take(&mut self.removed) {
-            self.dirs.remove(&key);
-            self.links.remove(&key);
-        }
+        self.forget_removed();
         out
     }
 
@@ -459,7 +912,7 @@ impl FsTracker {
     fn release(&mut self, now: Timestamp, out: &mut Vec<FsChange>) {
         let pending = std::mem::take(&mut self.pending);
         for d in pending {
-            let expired = now.sec - d.time.sec > self.max_wait;
+            let expired = now.sec.saturating_sub(d.time.sec) > self.max_wait;
             match self.finish(&d, expired) {
                 Some(c) => out.push(c),
                 None => self.pending.push_back(d),
@@ -482,10 +935,13 @@ impl FsTracker {
 
     /// The filesystem changes of `ev` (none for events that are not file
     /// syscalls), plus earlier changes that were waiting for a directory this
-    /// event revealed; learns directory locations as it goes.
+    /// event revealed; learns where entries are as it goes.
     pub fn changes(&mut self, ev: &Event) -> Vec<FsChange> {
         let mut out = Vec::new();
-        let drafts = self.classify(ev);
+        let drafts = match Self::call(ev) {
+            Some(call) => self.classify(&call),
+            None => Vec::new(),
+        };
         // Waiting changes first: they happened before this event (`rm -r`
         // removes the contents, then the top directory that reveals them).
         if !self.pending.is_empty() {
@@ -500,45 +956,23 @@ impl FsTracker {
         // Keep the bound after this event's drafts too.
         self.keep_bound(&mut out);
         if self.pending.is_empty() {
-            for key in std::mem::take(&mut self.removed) {
-                self.dirs.remove(&key);
-                self.links.remove(&key);
-            }
+            self.forget_removed();
         }
         out
     }
 
-    fn classify(&mut self, ev: &Event) -> Vec<Draft> {
+    /// The facts of a syscall event with PATH records.
+    fn call(ev: &Event) -> Option<Call> {
         // Only syscall events with PATH records change files.
         if !ev.records.iter().any(|r| r.record_type == RecordType::PATH) {
-            return Vec::new();
+            return None;
         }
-        let Some(sys) = ev.record(RecordType::SYSCALL) else {
-            return Vec::new();
-        };
+        let sys = ev.record(RecordType::SYSCALL)?;
         let syscall = sys
             .field("syscall")
             .map(|f| f.interpreted.to_str_escaped().into_owned())
             .unwrap_or_default();
         let success = sys.field("success").is_none_or(|f| f.raw == "yes");
-        let path_records = ev
-            .records
-            .iter()
-            .filter(|r| r.record_type == RecordType::PATH)
-            .count();
-        let complete = sys
-            .field("items")
-            .and_then(|f| std::str::from_utf8(&f.raw).ok()?.parse::<usize>().ok())
-            .is_none_or(|announced| path_records >= announced);
-        let arg = |n: &str| {
-            sys.field(n)
-                .and_then(|f| u64::from_str_radix(std::str::from_utf8(&f.raw).ok()?, 16).ok())
-                .unwrap_or(AT_FDCWD)
-        };
-        let cwd: Option<Vec<u8>> = ev
-            .record(RecordType::CWD)
-            .and_then(|r| r.field("cwd"))
-            .and_then(|f| decode_audit_string(&f.raw));
         let mut items: Vec<Item> = ev
             .records
             .iter()
@@ -546,273 +980,399 @@ impl FsTracker {
             .enumerate()
             .map(|(i, r)| Item::from_record(r, i))
             .collect();
+        let complete = sys
+            .field("items")
+            .and_then(|f| std::str::from_utf8(&f.raw).ok()?.parse::<usize>().ok())
+            .is_none_or(|announced| items.len() >= announced);
         items.sort_by_key(|i| i.index);
-        if items.is_empty() {
-            return Vec::new();
-        }
-
-        // Which directory descriptor each path argument is relative to.
-        let s = syscall.as_str();
-        let (dirfd1, dirfd2) = match s {
+        let arg = |n: &str| {
+            sys.field(n)
+                .and_then(|f| u64::from_str_radix(std::str::from_utf8(&f.raw).ok()?, 16).ok())
+                .unwrap_or(AT_FDCWD)
+        };
+        let (fd1, fd2) = match syscall.as_str() {
             "openat" | "openat2" | "mkdirat" | "mknodat" | "unlinkat" | "fchmodat"
-            | "fchmodat2" | "fchownat" | "utimensat" | "futimesat" | "newfstatat" => {
-                (arg("a0"), AT_FDCWD)
-            }
+            | "fchmodat2" | "fchownat" | "utimensat" | "futimesat" | "newfstatat"
+            | "setxattrat" | "removexattrat" => (arg("a0"), AT_FDCWD),
             "renameat" | "renameat2" | "linkat" => (arg("a0"), arg("a2")),
             "symlinkat" => (arg("a1"), arg("a1")),
             _ => (AT_FDCWD, AT_FDCWD),
         };
-        let dirfd_relative = !is_fdcwd(dirfd1) || !is_fdcwd(dirfd2);
-        let parents: Vec<&Item> = items.iter().filter(|i| i.is("PARENT")).collect();
+        Some(Call {
+            action: ev
+                .action()
+                .map(|a| a.to_str_escaped().into_owned())
+                .unwrap_or_default(),
+            success,
+            complete,
+            cwd: ev
+                .record(RecordType::CWD)
+                .and_then(|r| r.field("cwd"))
+                .and_then(|f| decode_audit_string(&f.raw)),
+            pid: sys
+                .field("pid")
+                .and_then(|f| std::str::from_utf8(&f.raw).ok()?.parse().ok()),
+            fd1,
+            fd2,
+            a1: arg("a1"),
+            a2: arg("a2"),
+            items,
+            serial: ev.serial,
+            timestamp: ev.timestamp,
+            syscall,
+        })
+    }
 
-        // Where an item's name points. `second` selects the second path
-        // argument (new name of rename/link).
-        let locate = |it: &Item, second: bool| -> Option<Loc> {
-            let name = it.name.as_deref()?;
-            if name.first() == Some(&b'/') {
-                return Some(Loc::Known(join_normalize(None, name)));
-            }
-            let fd = if second { dirfd2 } else { dirfd1 };
-            if is_fdcwd(fd) {
-                return Some(Loc::Known(join_normalize(cwd.as_deref(), name)));
-            }
-            // Relative to a directory descriptor: the PARENT record has the
-            // directory's inode (its name is the cwd, not the directory).
-            let parent = if parents.len() >= 2 && second {
-                parents[0]
-            } else {
-                parents.last().copied()?
-            };
-            let base = parent
-                .name
-                .as_deref()
-                .map(|p| join_normalize(cwd.as_deref(), p));
-            let fallback = join_normalize(base.as_deref().or(cwd.as_deref()), name);
-            match (&parent.dev, parent.inode) {
-                (Some(dev), Some(ino)) => Some(Loc::InDir {
-                    dir: (dev.clone(), ino),
-                    name: name.to_vec(),
-                    fallback,
-                }),
-                _ => Some(Loc::Known(fallback)),
-            }
-        };
-
-        let creates: Vec<&Item> = items.iter().filter(|i| i.is("CREATE")).collect();
-        let deletes: Vec<&Item> = items.iter().filter(|i| i.is("DELETE")).collect();
-        let normals: Vec<&Item> = items.iter().filter(|i| i.is("NORMAL")).collect();
-        let norm_action = ev
-            .action()
-            .map(|a| a.to_str_escaped().into_owned())
-            .unwrap_or_default();
-        let mut out: Vec<Draft> = Vec::new();
-        let mut emit = |kind: ChangeKind,
-                        it: &Item,
-                        path: Option<Loc>,
-                        old: Option<Loc>,
-                        target: Option<Loc>| {
-            let Some(path) = path else { return };
-            let generic = matches!(
-                norm_action.as_str(),
-                "" | "opened-file" | "triggered-audit-rule"
-            ) || matches!(
-                kind,
-                ChangeKind::Created
-                    | ChangeKind::Modified
-                    | ChangeKind::DirRemoved
-                    | ChangeKind::Linked
-                    | ChangeKind::Symlinked
-            );
-            out.push(Draft {
-                change: FsChange {
-                    kind,
-                    action: if generic {
-                        kind.specific_action().to_string()
-                    } else {
-                        norm_action.clone()
-                    },
-                    path: Bytes::default(),
-                    old_path: None,
-                    target: None,
-                    file_type: it.file_type(),
-                    inode: it.inode,
-                    success,
-                    syscall: syscall.clone(),
-                    serial: ev.serial,
-                    timestamp: ev.timestamp,
-                    dir_known: true,
-                    complete,
+    /// Locates an operand, learns its parent directory from it, and asks
+    /// the host (when live) for what is unknown.
+    fn operand(&mut self, call: &Call, it: &Item, second: bool, with_parent: bool) -> Located {
+        let l = call.locate(it, second, with_parent);
+        if let (Some(pk), Some(pp)) = (l.parent, &l.parent_path) {
+            self.set_abs(pk, pp.clone());
+        }
+        if self.host.is_some() && self.locate(&l.loc).is_none() {
+            let fd = if second { call.fd2 } else { call.fd1 };
+            let fd = (!is_fdcwd(fd)).then_some(fd);
+            match &l.loc {
+                Loc::InDir { dir, fallback, .. } => {
+                    let (part, _) = split_name(fallback);
+                    let part = (!part.is_empty()).then(|| part.to_vec());
+                    self.ask_host(*dir, call.pid, fd, part.as_deref());
+                }
+                Loc::Entry { key, fallback } => match proc_fd(fallback) {
+                    Some(n) => self.ask_host(*key, call.pid, Some(n), None),
+                    None => self.ask_host(*key, call.pid, fd, Some(fallback)),
                 },
-                path,
-                old,
-                target,
-                time: ev.timestamp,
-            });
-        };
-
-        // Learn directories: from PARENT records of cwd-relative calls (their
-        // names are only trustworthy then), from directories created, renamed
-        // or removed, and, for dirfd-relative calls, as links to their parent.
-        let learn = |this: &mut FsTracker, it: &Item, loc: &Option<Loc>| match loc {
-            Some(Loc::Known(p)) => this.remember(&it.dev, it.inode, p),
-            Some(Loc::InDir { dir, name, .. }) => this.link(&it.dev, it.inode, dir.clone(), name),
-            None => {}
-        };
-        if !dirfd_relative {
-            for p in &parents {
-                let loc = locate(p, false);
-                learn(self, p, &loc);
+                _ => {}
             }
         }
+        l
+    }
 
-        let is = |names: &[&str]| names.contains(&s);
-        if is(&["rename", "renameat", "renameat2"]) {
-            // DELETE of the old name, CREATE of the new one (and a second
-            // DELETE of a replaced target, which is part of the same rename).
-            let new = creates.first();
-            let old = deletes
+    /// Remembers where the entry of `it` is, from its located operand.
+    fn learn(&mut self, it: &Item, l: &Located) {
+        let Some(key) = it.key else { return };
+        let plain = !l.last.is_empty() && l.last != b"." && l.last != b"..";
+        match l.parent {
+            Some(d) if plain && d != key => self.set(key, Node::Rel(d, l.last.clone())),
+            _ => {
+                if let Some(p) = self.locate(&l.loc) {
+                    self.set_abs(key, p);
+                }
+            }
+        }
+    }
+
+    fn draft(
+        &self,
+        call: &Call,
+        kind: ChangeKind,
+        it: &Item,
+        path: Loc,
+        old: Option<Loc>,
+        target: Option<Loc>,
+    ) -> Draft {
+        let generic = matches!(
+            call.action.as_str(),
+            "" | "opened-file" | "triggered-audit-rule"
+        ) || matches!(
+            kind,
+            ChangeKind::Created
+                | ChangeKind::Modified
+                | ChangeKind::DirRemoved
+                | ChangeKind::Linked
+                | ChangeKind::Symlinked
+                | ChangeKind::Exchanged
+        );
+        Draft {
+            change: FsChange {
+                kind,
+                action: if generic {
+                    kind.specific_action().to_string()
+                } else {
+                    call.action.clone()
+                },
+                path: Bytes::default(),
+                old_path: None,
+                target: None,
+                file_type: it.file_type(),
+                inode: it.inode,
+                success: call.success,
+                syscall: call.syscall.clone(),
+                serial: call.serial,
+                timestamp: call.timestamp,
+                dir_known: true,
+                complete: call.complete,
+            },
+            path,
+            old,
+            target,
+            time: call.timestamp,
+        }
+    }
+
+    fn classify(&mut self, call: &Call) -> Vec<Draft> {
+        if call.items.is_empty() {
+            return Vec::new();
+        }
+        if call.is(&["rename", "renameat", "renameat2"]) {
+            return self.classify_rename(call);
+        }
+        if call.is(&["link", "linkat", "symlink", "symlinkat"]) {
+            return self.classify_link(call);
+        }
+        if let Some(kind) = attr_kind(&call.syscall) {
+            let it = call
+                .items
                 .iter()
-                .find(|d| new.is_none_or(|n| d.inode == n.inode))
-                .or(deletes.first());
-            match (old, new) {
-                (Some(o), Some(n)) => {
-                    let op = locate(o, false);
-                    let np = locate(n, true);
-                    if n.is_dir() {
-                        learn(self, n, &np);
-                    }
-                    emit(ChangeKind::Renamed, n, np, op, None);
-                }
-                _ => {
-                    // A failed rename logs only the parents.
-                    if let Some(p) = parents.first() {
-                        emit(ChangeKind::Renamed, p, locate(p, false), None, None);
+                .find(|i| i.is("NORMAL"))
+                .or_else(|| call.items.iter().find(|i| !i.is("PARENT")))
+                .or_else(|| call.parents().next());
+            let Some(it) = it else { return Vec::new() };
+            let l = self.operand(call, it, false, true);
+            self.learn(it, &l);
+            return vec![self.draft(call, kind, it, l.loc, None, None)];
+        }
+        self.classify_create_delete(call)
+    }
+
+    fn classify_rename(&mut self, call: &Call) -> Vec<Draft> {
+        let creates: Vec<&Item> = call.items.iter().filter(|i| i.is("CREATE")).collect();
+        let deletes: Vec<&Item> = call.items.iter().filter(|i| i.is("DELETE")).collect();
+        // An exchange (renameat2 RENAME_EXCHANGE): two CREATEs, each with the
+        // inode of the other name's DELETE. Both names stay.
+        if creates.len() >= 2 {
+            let (a, b) = (creates[0], creates[1]);
+            let la = self.operand(call, a, true, true);
+            let lb = self.operand(call, b, false, true);
+            let (pa, pb) = (self.locate(&la.loc), self.locate(&lb.loc));
+            if let (Some(ka), Some(kb)) = (a.key, b.key) {
+                // After the exchange, a's inode is at a's name (its new
+                // place) and b's at b's name.
+                self.set_in(ka, la.parent, &la.last, pa.as_deref());
+                self.set_in(kb, lb.parent, &lb.last, pb.as_deref());
+                if a.is_dir() || b.is_dir() {
+                    if let (Some(pa), Some(pb)) = (&pa, &pb) {
+                        self.swap_subtrees(pa, pb);
                     }
                 }
             }
-            return out;
+            return vec![self.draft(call, ChangeKind::Exchanged, a, la.loc, Some(lb.loc), None)];
         }
-        if is(&["link", "linkat", "symlink", "symlinkat"]) {
-            let symbolic = s.starts_with("sym");
+        let new = creates.first().copied();
+        let old = deletes
+            .iter()
+            .find(|d| new.is_none_or(|n| d.inode == n.inode))
+            .or(deletes.first())
+            .copied();
+        let (Some(o), Some(n)) = (old, new) else {
+            // A failed rename logs only the parents.
+            return match call.parents().next() {
+                Some(p) => {
+                    let l = self.operand(call, p, false, false);
+                    vec![self.draft(call, ChangeKind::Renamed, p, l.loc, None, None)]
+                }
+                None => Vec::new(),
+            };
+        };
+        let lo = self.operand(call, o, false, true);
+        let ln = self.operand(call, n, true, true);
+        let old_path = self.locate(&lo.loc);
+        if call.success {
+            // A replaced target is gone.
+            for d in &deletes {
+                if d.key.is_some() && d.key != o.key {
+                    if let Some(k) = d.key {
+                        if d.is_dir() {
+                            self.removed.push(k);
+                        } else {
+                            self.nodes.remove(&k);
+                        }
+                    }
+                }
+            }
+            self.learn(n, &ln);
+            if n.is_dir() {
+                if let (Some(op), Some(np)) = (&old_path, self.locate(&ln.loc)) {
+                    self.move_subtree(op, &np);
+                }
+            }
+        }
+        vec![self.draft(call, ChangeKind::Renamed, n, ln.loc, Some(lo.loc), None)]
+    }
+
+    /// Exchanged directories: absolute paths remembered under each move to
+    /// the other.
+    fn swap_subtrees(&mut self, a: &[u8], b: &[u8]) {
+        let tmp = b"\0swap".to_vec();
+        self.move_subtree(a, &tmp);
+        self.move_subtree(b, a);
+        self.move_subtree(&tmp, b);
+    }
+
+    fn classify_link(&mut self, call: &Call) -> Vec<Draft> {
+        let symbolic = call.syscall.starts_with("sym");
+        let Some(n) = call.items.iter().find(|i| i.is("CREATE")) else {
             let kind = if symbolic {
                 ChangeKind::Symlinked
             } else {
                 ChangeKind::Linked
             };
-            if let Some(n) = creates.first() {
-                let target = if symbolic {
-                    items
-                        .iter()
-                        .find(|i| i.is("UNKNOWN"))
-                        .and_then(|i| i.name.clone())
-                        .map(Loc::Known)
-                } else {
-                    normals.first().and_then(|t| locate(t, false))
-                };
-                emit(kind, n, locate(n, true), None, target);
-            } else if let Some(p) = parents.first() {
-                emit(kind, p, locate(p, false), None, None);
-            }
-            return out;
-        }
-        let attr_kind = match s {
-            "chmod" | "fchmod" | "fchmodat" | "fchmodat2" => Some(ChangeKind::ModeChanged),
-            "chown" | "fchown" | "lchown" | "fchownat" | "chown32" | "fchown32" | "lchown32" => {
-                Some(ChangeKind::OwnerChanged)
-            }
-            "setxattr" | "lsetxattr" | "fsetxattr" | "removexattr" | "lremovexattr"
-            | "fremovexattr" | "setxattrat" | "removexattrat" => Some(ChangeKind::XattrChanged),
-            "utime" | "utimes" | "utimensat" | "futimesat" | "utimensat_time64" => {
-                Some(ChangeKind::TimesChanged)
-            }
-            "truncate" | "ftruncate" | "truncate64" | "ftruncate64" | "fallocate" => {
-                Some(ChangeKind::Modified)
-            }
-            _ => None,
+            return match call.parents().next() {
+                Some(p) => {
+                    let l = self.operand(call, p, false, false);
+                    vec![self.draft(call, kind, p, l.loc, None, None)]
+                }
+                None => Vec::new(),
+            };
         };
-        if let Some(kind) = attr_kind {
-            let it = normals
-                .first()
-                .copied()
-                .or_else(|| items.iter().find(|i| !i.is("PARENT")))
-                .or(parents.first().copied());
-            if let Some(it) = it {
-                emit(kind, it, locate(it, false), None, None);
+        let ln = self.operand(call, n, true, true);
+        if symbolic {
+            let target = call
+                .items
+                .iter()
+                .find(|i| i.is("UNKNOWN"))
+                .and_then(|i| i.name.clone())
+                .map(Loc::Known);
+            if call.success {
+                self.learn(n, &ln);
             }
-            return out;
+            return vec![self.draft(call, ChangeKind::Symlinked, n, ln.loc, None, target)];
         }
-        // Create / delete / open-for-write, by nametype.
-        for d in &deletes {
-            let loc = locate(d, false);
+        let source = call.items.iter().find(|i| i.is("NORMAL"));
+        let target = source.map(|s| self.operand(call, s, false, false));
+        // A link of an O_TMPFILE file (through /proc/self/fd/N) gives a
+        // nameless file its first name: a file created.
+        let anon = n.key.is_some() && self.anonymous.iter().any(|k| Some(*k) == n.key);
+        let unnamed = target
+            .as_ref()
+            .is_some_and(|t| proc_fd(t.loc.fallback()).is_some() && self.locate(&t.loc).is_none());
+        if call.success {
+            self.learn(n, &ln);
+            if anon {
+                self.anonymous.retain(|k| Some(*k) != n.key);
+            }
+        }
+        if anon || unnamed {
+            return vec![self.draft(call, ChangeKind::Created, n, ln.loc, None, None)];
+        }
+        vec![self.draft(
+            call,
+            ChangeKind::Linked,
+            n,
+            ln.loc,
+            None,
+            target.map(|t| t.loc),
+        )]
+    }
+
+    fn classify_create_delete(&mut self, call: &Call) -> Vec<Draft> {
+        let mut out = Vec::new();
+        let s = call.syscall.as_str();
+        for d in call.items.iter().filter(|i| i.is("DELETE")) {
+            let l = self.operand(call, d, false, true);
             let dir =
-                d.is_dir() || s == "rmdir" || (s == "unlinkat" && arg("a2") & AT_REMOVEDIR != 0);
+                d.is_dir() || s == "rmdir" || (s == "unlinkat" && call.a2 & AT_REMOVEDIR != 0);
             if dir {
-                learn(self, d, &loc);
-                if let (Some(dev), Some(ino)) = (&d.dev, d.inode) {
+                // Kept until no waiting change may need it.
+                self.learn(d, &l);
+                if let Some(k) = d.key {
                     if self.removed.len() >= self.capacity {
                         self.removed.remove(0);
                     }
-                    self.removed.push((dev.clone(), ino));
+                    self.removed.push(k);
                 }
+            } else if let (Some(k), true) = (d.key, call.success) {
+                self.nodes.remove(&k);
             }
-            emit(
-                if dir {
-                    ChangeKind::DirRemoved
-                } else {
-                    ChangeKind::Deleted
-                },
-                d,
-                loc,
-                None,
-                None,
-            );
+            let kind = if dir {
+                ChangeKind::DirRemoved
+            } else {
+                ChangeKind::Deleted
+            };
+            out.push(self.draft(call, kind, d, l.loc, None, None));
         }
-        for c in &creates {
-            let loc = locate(c, false);
+        for c in call.items.iter().filter(|i| i.is("CREATE")) {
+            let l = self.operand(call, c, false, true);
             let dir = c.is_dir() || s == "mkdir" || s == "mkdirat";
-            if dir {
-                learn(self, c, &loc);
+            if call.success {
+                self.learn(c, &l);
             }
-            emit(
-                if dir {
-                    ChangeKind::DirCreated
-                } else {
-                    ChangeKind::Created
-                },
-                c,
-                loc,
-                None,
-                None,
-            );
+            let kind = if dir {
+                ChangeKind::DirCreated
+            } else {
+                ChangeKind::Created
+            };
+            out.push(self.draft(call, kind, c, l.loc, None, None));
         }
-        if deletes.is_empty() && creates.is_empty() {
-            let opens = matches!(
-                s,
-                "open" | "openat" | "openat2" | "creat" | "open_by_handle_at"
-            );
-            if opens {
-                let flags = if s == "open" || s == "creat" {
-                    arg("a1")
-                } else {
-                    arg("a2")
-                };
-                // O_WRONLY | O_RDWR | O_TRUNC (openat2 keeps its flags in a struct: assume write).
-                let writes =
-                    s == "creat" || s == "openat2" || flags & 0o3 != 0 || flags & 0o1000 != 0;
-                if writes {
-                    if let Some(it) = normals.first() {
-                        emit(ChangeKind::Modified, it, locate(it, false), None, None);
-                    } else if !success {
-                        // A failed create logs only the directory.
-                        if let Some(p) = parents.first() {
-                            emit(ChangeKind::Created, p, locate(p, false), None, None);
-                        }
-                    }
+        if !out.is_empty() {
+            return out;
+        }
+        if !call.is(&["open", "openat", "openat2", "creat", "open_by_handle_at"]) {
+            return out;
+        }
+        let flags = if s == "open" || s == "creat" {
+            call.a1
+        } else {
+            call.a2
+        };
+        // O_TMPFILE: a file without a name, until linkat gives it one.
+        if s != "openat2" && s != "creat" && flags & O_TMPFILE == O_TMPFILE {
+            if let Some(k) = call
+                .items
+                .iter()
+                .find(|i| i.is("NORMAL"))
+                .and_then(|i| i.key)
+            {
+                if self.anonymous.len() >= 64 {
+                    self.anonymous.pop_front();
                 }
+                self.anonymous.push_back(k);
+            }
+            return out;
+        }
+        // O_WRONLY | O_RDWR | O_TRUNC (openat2 keeps its flags in a struct: assume write).
+        let writes = s == "creat" || s == "openat2" || flags & 0o3 != 0 || flags & 0o1000 != 0;
+        if !writes {
+            return out;
+        }
+        if let Some(it) = call.items.iter().find(|i| i.is("NORMAL")) {
+            let l = self.operand(call, it, false, true);
+            if call.success {
+                self.learn(it, &l);
+            }
+            out.push(self.draft(call, ChangeKind::Modified, it, l.loc, None, None));
+        } else if !call.success {
+            // A failed create logs only the directory.
+            if let Some(p) = call.parents().next() {
+                let l = self.operand(call, p, false, false);
+                out.push(self.draft(call, ChangeKind::Created, p, l.loc, None, None));
             }
         }
         out
     }
+}
+
+/// `O_TMPFILE` on x86, arm and most architectures (`__O_TMPFILE | O_DIRECTORY`).
+const O_TMPFILE: u64 = 0o20_200_000;
+
+/// The change of a syscall that changes an entry in place.
+fn attr_kind(s: &str) -> Option<ChangeKind> {
+    Some(match s {
+        "chmod" | "fchmod" | "fchmodat" | "fchmodat2" => ChangeKind::ModeChanged,
+        "chown" | "fchown" | "lchown" | "fchownat" | "chown32" | "fchown32" | "lchown32" => {
+            ChangeKind::OwnerChanged
+        }
+        "setxattr" | "lsetxattr" | "fsetxattr" | "removexattr" | "lremovexattr"
+        | "fremovexattr" | "setxattrat" | "removexattrat" => ChangeKind::XattrChanged,
+        "utime" | "utimes" | "utimensat" | "futimesat" | "utimensat_time64" => {
+            ChangeKind::TimesChanged
+        }
+        "truncate" | "ftruncate" | "truncate64" | "ftruncate64" | "fallocate" => {
+            ChangeKind::Modified
+        }
+        _ => return None,
+    })
 }
 
 /// The filesystem changes of one event, without knowledge of earlier events
@@ -865,7 +1425,7 @@ mod tests {
                 tracker.changes(&ev);
             }
         }
-        let live = tracker.dirs.len() + tracker.links.len();
+        let live = tracker.nodes.len();
         assert!(
             tracker.order.len() <= 2 * live + 65,
             "{} keys queued for {live} known directories",

@@ -77,6 +77,7 @@ mod event;
 mod feeder;
 pub mod format;
 mod fschange;
+mod fsindex;
 mod fxmap;
 mod global;
 mod idcache;
@@ -94,6 +95,7 @@ pub use error::{Error, Result};
 pub use event::{Event, EventOptions, Field, Record, Value};
 pub use feeder::Feeder;
 pub use fschange::{fs_changes, join_normalize, ChangeKind, FsChange, FsTracker};
+pub use fsindex::FsIndex;
 pub use global::{configured_eoe_timeout, in_libauparse};
 /// Hits and misses of this thread's interpretation cache (uids, gids and the
 /// other field types whose interpretation depends only on the raw value).

@@ -319,7 +319,15 @@ fn run_format(common: &CommonArgs, format: Format, escape: EscapeMode) -> CmdRes
             since: common.since,
             until: common.until,
         },
-        tracker: FsTracker::default(),
+        tracker: {
+            let mut t = FsTracker::default();
+            // Following the live log of this host: entries the log has not
+            // shown yet are looked up through the process's descriptors.
+            if common.follow {
+                t.set_host_roots(Vec::new());
+            }
+            t
+        },
         format,
         queue: VecDeque::new(),
         buf: Vec::with_capacity(64 * 1024),

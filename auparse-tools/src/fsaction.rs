@@ -12,7 +12,7 @@ use auparse::format::json::{
     rfc3339, write_change_fields, write_change_outcome, write_opt, write_str,
 };
 use auparse::format::pretty::write_escaped;
-use auparse::{join_normalize, Event, Feeder, FsChange, FsTracker, RecordType};
+use auparse::{join_normalize, ChangeKind, Event, Feeder, FsChange, FsTracker, RecordType};
 use clap::{Args as ClapArgs, ValueEnum};
 use std::collections::VecDeque;
 use std::ffi::OsString;
@@ -41,7 +41,7 @@ Examples:
 As an auditd plugin, use the auparse-fsaction binary (auditd passes at most two
 words of args): `auparse-fsaction LOGFILE [KEY]` or `auparse-fsaction --config FILE`.
 A config file has one `option = value` per line, named like the long options
-(output, key, path, format, include-failed, eoe-timeout, mode, max-pending);
+(output, key, path, format, include-failed, live, eoe-timeout, mode, max-pending);
 key and path may repeat; `#` starts a comment.";
 
 /// Options of `auparse fsaction`.
@@ -86,6 +86,13 @@ pub struct Args {
     /// The directory to watch (with --print-config).
     #[arg(long, value_name = "DIR")]
     pub watch: Option<PathBuf>,
+    /// The events happen on this host now (auditd's plugin stream): an entry
+    /// the log has not shown yet (the tree existed before the plugin
+    /// started) is looked up in the real filesystem, through the process's
+    /// open directory descriptor or by walking the --path directories.
+    /// Always on for the auparse-fsaction plugin binary.
+    #[arg(long)]
+    pub live: bool,
 }
 
 impl Default for Args {
@@ -103,6 +110,7 @@ impl Default for Args {
             config: None,
             print_config: false,
             watch: None,
+            live: false,
         }
     }
 }
@@ -151,6 +159,7 @@ pub fn apply_config(args: &mut Args, path: &Path) -> Result<(), Fatal> {
                 }
             }
             "include-failed" => args.include_failed = yes(v)?,
+            "live" => args.live = yes(v)?,
             "eoe-timeout" => {
                 args.eoe_timeout = Some(
                     v.parse()
@@ -335,7 +344,9 @@ impl Plugin {
         if !c.success && !self.args.include_failed {
             return false;
         }
-        if self.paths.is_empty() {
+        // A change whose directory could not be known is never dropped: its
+        // path is the name as the record gives it.
+        if self.paths.is_empty() || !c.dir_known {
             return true;
         }
         let under = |p: &[u8]| {
@@ -354,7 +365,12 @@ impl Plugin {
                 let _ = write!(out, "{:<30}: ", c.action);
                 if let Some(old) = &c.old_path {
                     write_escaped(&mut out, old);
-                    out.extend_from_slice(b" -> ");
+                    // An exchange leaves both names in place.
+                    out.extend_from_slice(if c.kind == ChangeKind::Exchanged {
+                        b" <-> "
+                    } else {
+                        b" -> "
+                    });
                 }
                 write_escaped(&mut out, &c.path);
                 if let Some(t) = &c.target {
@@ -365,8 +381,8 @@ impl Plugin {
                     out.extend_from_slice(b" (failed)");
                 }
                 if !c.dir_known {
-                    // A dirfd-relative path whose directory was never seen:
-                    // the kernel's PARENT name stood in for it.
+                    // A path whose directory could not be known: the name
+                    // as the record gives it.
                     out.extend_from_slice(b" (directory unknown)");
                 }
                 if !c.complete {
@@ -619,9 +635,18 @@ pub fn run(mut args: Args) -> CmdResult {
         })
         .collect();
     let sources: Vec<Source> = args.inputs.iter().map(|f| Source::from_arg(f)).collect();
+    let mut tracker = FsTracker::default();
+    if args.live {
+        tracker.set_host_roots(
+            args.paths
+                .iter()
+                .map(|p| std::path::absolute(p).unwrap_or_else(|_| p.clone()))
+                .collect(),
+        );
+    }
     let mut plugin = Plugin {
         args,
-        tracker: FsTracker::default(),
+        tracker,
         sink,
         paths,
         reopen,
@@ -645,7 +670,11 @@ pub fn run(mut args: Args) -> CmdResult {
 /// A usage message.
 pub fn args_from_plugin_argv(argv: &[OsString]) -> Result<Args, Fatal> {
     let usage = "usage: auparse-fsaction LOGFILE [KEY] | auparse-fsaction --config FILE  (LOGFILE '-' is standard output)";
-    let mut args = Args::default();
+    // The plugin binary runs under auditd: the events are this host's, now.
+    let mut args = Args {
+        live: true,
+        ..Args::default()
+    };
     match argv {
         [flag, file] if flag == "--config" => args.config = Some(PathBuf::from(file)),
         [flag] if flag == "--help" || flag == "-h" => {
