@@ -472,6 +472,18 @@ impl Live {
     /// Starts auditd with the plugin (registering everything for cleanup).
     /// The watch is not added yet: see [`Live::add_watch`].
     fn start(tools: Tools, status: &HashMap<String, String>, key: &str) -> Live {
+        Self::start_with(tools, status, key, None)
+    }
+
+    /// [`Live::start`], with the plugin run as `auparse-fsaction --config
+    /// WORK/fsaction.conf` when `plugin_extra` gives extra config lines
+    /// (`output` and `key` are added; `{watch}` stands for WORK/w).
+    fn start_with(
+        tools: Tools,
+        status: &HashMap<String, String>,
+        key: &str,
+        plugin_extra: Option<&str>,
+    ) -> Live {
         let orig_enabled = status.get("enabled").cloned().unwrap_or_else(|| "0".into());
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -533,10 +545,21 @@ impl Live {
             work = work.display(),
         );
         let output = w("out.log");
+        let plugin_args = match plugin_extra {
+            None => format!("{} {key}", output.display()),
+            Some(extra) => {
+                let text = format!(
+                    "output = {}\nkey = {key}\n{}\n",
+                    output.display(),
+                    extra.replace("{watch}", w("w").to_str().unwrap())
+                );
+                fs::write(w("fsaction.conf"), text).unwrap();
+                format!("--config {}", w("fsaction.conf").display())
+            }
+        };
         let plugin_conf = format!(
-            "active = yes\ndirection = out\npath = {}\ntype = always\nargs = {} {key}\nformat = string\n",
+            "active = yes\ndirection = out\npath = {}\ntype = always\nargs = {plugin_args}\nformat = string\n",
             w("plugin-wrapper").display(),
-            output.display(),
         );
         let write = |name: &str, text: &str, mode: u32| {
             fs::write(w(name), text).unwrap();
@@ -1332,6 +1355,429 @@ fn fsaction_plugin_loses_nothing_under_load() {
     assert_eq!(parsed.len(), plugin.len(), "no change logged twice");
     assert_eq!(exit, 0, "the plugin's exit status after auditd's SIGTERM");
     assert_eq!(mode_of(&live.output), 0o600);
+    let problems = cleanup_now();
+    assert!(problems.is_empty(), "cleanup: {problems:#?}");
+}
+
+// ------------------------------------------------------------ issue 10 -----
+//
+// Ground truth: real programs change a watched tree; the plugin's JSON log,
+// applied with `FsIndex` to the tree as it was (read from the filesystem
+// before), must give the tree as it is (read from the filesystem after).
+// Nothing here computes a path the way the plugin does: the expected values
+// are the two scans of the real filesystem.
+
+#[path = "support/at_workload.rs"]
+mod at_workload;
+
+use auparse::{ChangeKind, FsIndex};
+
+/// One change line of the plugin's JSON log.
+#[derive(Debug, Clone)]
+struct Logged {
+    change: ChangeKind,
+    path: String,
+    old_path: Option<String>,
+    target: Option<String>,
+    file_type: Option<&'static str>,
+    success: bool,
+    dir_known: bool,
+}
+
+fn parse_logged(line: &str) -> Logged {
+    let v: serde_json::Value =
+        serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+    let s = |k: &str| v[k].as_str().map(str::to_string);
+    Logged {
+        change: s("change").unwrap().parse().unwrap(),
+        path: s("path").unwrap(),
+        old_path: s("old_path"),
+        target: s("target"),
+        file_type: v["file_type"]
+            .as_str()
+            .and_then(ChangeKind::file_type_name),
+        success: v["success"].as_bool().unwrap(),
+        dir_known: v["dir_known"].as_bool().unwrap(),
+    }
+}
+
+/// What a workload's replay found.
+#[derive(Debug, Default)]
+struct Replay {
+    lines: usize,
+    missing: Vec<String>,
+    extra: Vec<String>,
+    wrong_kind: Vec<String>,
+    outside: Vec<String>,
+    unknown: Vec<String>,
+}
+
+impl Replay {
+    fn ok(&self) -> bool {
+        self.missing.is_empty()
+            && self.extra.is_empty()
+            && self.wrong_kind.is_empty()
+            && self.outside.is_empty()
+            && self.unknown.is_empty()
+    }
+}
+
+fn show_index(i: &FsIndex) -> BTreeMap<String, &'static str> {
+    i.iter()
+        .map(|(p, k)| (String::from_utf8_lossy(p).into_owned(), k))
+        .collect()
+}
+
+/// Applies `logged` to `before` and compares with `after`.
+fn replay(watch: &Path, before: &FsIndex, logged: &[Logged], after: &FsIndex) -> Replay {
+    let root = watch.to_str().unwrap();
+    let inside = |p: &str| p == root || p.starts_with(&format!("{root}/"));
+    let mut r = Replay {
+        lines: logged.len(),
+        ..Replay::default()
+    };
+    let mut index = before.clone();
+    for l in logged {
+        if !l.dir_known {
+            r.unknown.push(l.path.clone());
+        }
+        for p in std::iter::once(&l.path).chain(l.old_path.as_ref()) {
+            if !inside(p) {
+                r.outside.push(p.clone());
+            }
+        }
+        if l.success && l.dir_known {
+            index.apply_parts(
+                l.change,
+                l.path.as_bytes(),
+                l.old_path.as_deref().map(str::as_bytes),
+                l.target.as_deref().map(str::as_bytes),
+                l.file_type,
+            );
+        }
+    }
+    let (got, want) = (show_index(&index), show_index(after));
+    for (p, k) in &want {
+        match got.get(p) {
+            None => r.missing.push(format!("{p} ({k})")),
+            Some(g) if g != k => r.wrong_kind.push(format!("{p}: replay {g}, real {k}")),
+            _ => {}
+        }
+    }
+    for (p, k) in &got {
+        if !want.contains_key(p) {
+            r.extra.push(format!("{p} ({k})"));
+        }
+    }
+    r
+}
+
+/// The at-workload in a child process (started after auditd, so it has an
+/// audit context): this test binary, run for `at_workload_child` only.
+#[test]
+#[ignore = "run by fsaction_log_replays_to_the_real_tree in a child process"]
+fn at_workload_child() {
+    let (Ok(root), Ok(seed), Ok(ops)) = (
+        std::env::var("AUPARSE_AT_ROOT"),
+        std::env::var("AUPARSE_AT_SEED"),
+        std::env::var("AUPARSE_AT_OPS"),
+    ) else {
+        return;
+    };
+    let s = at_workload::run(
+        seed.parse().unwrap(),
+        Path::new(&root),
+        ops.parse().unwrap(),
+    );
+    eprintln!(
+        "at_workload seed {seed}: {} ops, {} ok, {} failed: {:?}",
+        s.ops, s.ok, s.failed, s.per_kind
+    );
+}
+
+struct ReplaySession<'a> {
+    live: &'a Live,
+    /// Lines of the output already replayed.
+    seen: usize,
+    sync: usize,
+    report: Vec<String>,
+    failures: Vec<String>,
+}
+
+impl ReplaySession<'_> {
+    /// Waits for the plugin to log the sentinel file the workload ended
+    /// with, then for its output to stay still (changes that waited for a
+    /// directory come at most a second later).
+    fn settle(&mut self, sentinel: &Path) -> Vec<Logged> {
+        let name = sentinel.to_str().unwrap().to_string();
+        wait_until(
+            &format!("the sentinel {name} in the plugin's log"),
+            Duration::from_secs(60),
+            || {
+                lines_of(&self.live.output)
+                    .iter()
+                    .skip(self.seen)
+                    .any(|l| l.contains(&format!("\"path\":\"{name}\"")))
+            },
+        );
+        let mut n = lines_of(&self.live.output).len();
+        let mut still = Instant::now();
+        while still.elapsed() < Duration::from_millis(1500) {
+            std::thread::sleep(Duration::from_millis(100));
+            let m = lines_of(&self.live.output).len();
+            if m != n {
+                n = m;
+                still = Instant::now();
+            }
+        }
+        let lines = lines_of(&self.live.output);
+        let new: Vec<Logged> = lines[self.seen..].iter().map(|l| parse_logged(l)).collect();
+        self.seen = lines.len();
+        new
+    }
+
+    /// Runs `cmd` (bash, in `cwd`), then checks the replay; returns the
+    /// logged changes.
+    fn workload(&mut self, name: &str, cwd: &Path, cmd: &str) -> Vec<Logged> {
+        self.sync += 1;
+        let sentinel = self.live.watch.join(format!(".sync-{:03}", self.sync));
+        let before = FsIndex::scan(&self.live.watch).unwrap();
+        let full = format!("set -e\n{cmd}\n: > '{}'", sentinel.display());
+        let started = Instant::now();
+        let out = Command::new("bash")
+            .arg("-c")
+            .arg(&full)
+            .current_dir(cwd)
+            .env("LC_ALL", "C")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("HOME", &self.live.work)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "workload {name}: `{cmd}`: {}\n{}{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let ran = started.elapsed();
+        let logged = self.settle(&sentinel);
+        let after = FsIndex::scan(&self.live.watch).unwrap();
+        let r = replay(&self.live.watch, &before, &logged, &after);
+        let line = format!(
+            "{name}: {} entries before, {} after, {} changes logged in {ran:.2?}; missing {}, extra {}, wrong kind {}, outside the tree {}, directory unknown {}",
+            before.len(),
+            after.len(),
+            r.lines,
+            r.missing.len(),
+            r.extra.len(),
+            r.wrong_kind.len(),
+            r.outside.len(),
+            r.unknown.len()
+        );
+        eprintln!("{line}");
+        self.report.push(line);
+        if !r.ok() {
+            self.failures.push(format!(
+                "{name}: missing {:?}\nextra {:?}\nwrong kind {:?}\noutside {:?}\nunknown {:?}",
+                first(&r.missing),
+                first(&r.extra),
+                first(&r.wrong_kind),
+                first(&r.outside),
+                first(&r.unknown)
+            ));
+        }
+        logged
+    }
+
+    /// For a recursive chmod/chown/chgrp of `dir`: every entry under it
+    /// (symlinks excepted for chmod, which never changes them) has exactly
+    /// one `kind` change in `logged`.
+    fn every_entry_once(&mut self, name: &str, dir: &Path, kind: ChangeKind, logged: &[Logged]) {
+        let tree = FsIndex::scan(dir).unwrap();
+        let want: BTreeSet<String> = tree
+            .iter()
+            .filter(|(_, k)| kind != ChangeKind::ModeChanged || *k != "symlink")
+            .map(|(p, _)| String::from_utf8_lossy(p).into_owned())
+            .collect();
+        let mut count: BTreeMap<String, usize> = BTreeMap::new();
+        for l in logged.iter().filter(|l| l.change == kind) {
+            *count.entry(l.path.clone()).or_default() += 1;
+        }
+        let missing: Vec<&String> = want.iter().filter(|p| !count.contains_key(*p)).collect();
+        let twice: Vec<(&String, &usize)> = count.iter().filter(|(_, n)| **n != 1).collect();
+        let stray: Vec<&String> = count.keys().filter(|p| !want.contains(*p)).collect();
+        let line = format!(
+            "{name}: {} entries touched, {} {} changes logged; {} without a change, {} logged more than once, {} not an entry",
+            want.len(),
+            count.values().sum::<usize>(),
+            kind.as_str(),
+            missing.len(),
+            twice.len(),
+            stray.len()
+        );
+        eprintln!("{line}");
+        self.report.push(line);
+        if !missing.is_empty() || !twice.is_empty() || !stray.is_empty() {
+            self.failures.push(format!(
+                "{name}: without a change {:?}; more than once {:?}; not an entry {:?}",
+                first(&missing),
+                &twice[..twice.len().min(10)],
+                first(&stray)
+            ));
+        }
+    }
+}
+
+fn first<T: std::fmt::Debug>(v: &[T]) -> &[T] {
+    &v[..v.len().min(10)]
+}
+
+/// A tree of `dirs` x `files` under `root`, with a symlink per directory:
+/// 1 + dirs * (1 + files + 1) entries plus the nested level.
+fn make_tree(root: &Path, dirs: usize, files: usize) {
+    for d in 0..dirs {
+        let dir = root.join(format!("d{d}"));
+        fs::create_dir_all(dir.join("inner")).unwrap();
+        for f in 0..files {
+            fs::write(dir.join(format!("f{f}")), format!("{d}/{f}")).unwrap();
+        }
+        fs::write(dir.join("inner/deep.txt"), "deep").unwrap();
+        std::os::unix::fs::symlink("f0", dir.join("link")).unwrap();
+    }
+}
+
+#[test]
+fn fsaction_log_replays_to_the_real_tree() {
+    let _serial = lock(&SERIAL);
+    let test = "fsaction_log_replays_to_the_real_tree";
+    let Some((tools, status)) = preflight(test) else {
+        return;
+    };
+    let _guard = Guard;
+    let orig = (
+        status
+            .get("backlog_limit")
+            .cloned()
+            .unwrap_or_else(|| "64".into()),
+        status
+            .get("backlog_wait_time")
+            .cloned()
+            .unwrap_or_else(|| "15000".into()),
+    );
+    let live = Live::start_with(
+        tools,
+        &status,
+        "auparse-replay",
+        Some("format = json\nlive = yes\npath = {watch}"),
+    );
+    with_cleanup(|c| c.orig_backlog = Some(orig));
+    run(
+        &live.tools.auditctl,
+        &["-b", "65536", "--backlog_wait_time", "60000"],
+    );
+    // Made before the watch and before the plugin saw anything: the plugin
+    // must find these entries on the host (124 entries).
+    let pre = live.watch.join("pre");
+    fs::create_dir(&pre).unwrap();
+    make_tree(&pre, 10, 8);
+    fs::write(pre.join("top.txt"), "top").unwrap();
+    fs::write(pre.join("top2.txt"), "top").unwrap();
+    fs::create_dir(pre.join("empty")).unwrap();
+    assert_eq!(FsIndex::scan(&pre).unwrap().len(), 124);
+    live.add_watch();
+    let w = live.watch.clone();
+    let mut s = ReplaySession {
+        live: &live,
+        seen: 0,
+        sync: 0,
+        report: Vec::new(),
+        failures: Vec::new(),
+    };
+
+    // Recursive tools on the tree made before the plugin started.
+    let l = s.workload("chmod -R (tree from before the start)", &w, "chmod -R g+w pre");
+    s.every_entry_once("chmod -R g+w pre", &pre, ChangeKind::ModeChanged, &l);
+    let l = s.workload("chown -R", &w, "chown -R 1:1 pre");
+    s.every_entry_once("chown -R 1:1 pre", &pre, ChangeKind::OwnerChanged, &l);
+    let l = s.workload("chgrp -R", &pre, "chgrp -R 2 .");
+    s.every_entry_once("chgrp -R 2 .", &pre, ChangeKind::OwnerChanged, &l);
+    s.workload("cp -r", &w, "cp -r pre copy");
+    s.workload("cp -a", &w, "cp -a pre archive");
+    s.workload(
+        "tar -x",
+        &w,
+        &format!(
+            "tar -cf {out}/t.tar -C {w} copy && mkdir untar && tar -xf {out}/t.tar -C untar",
+            out = live.outside.display(),
+            w = w.display()
+        ),
+    );
+    s.workload("mv of whole trees", &w, "mv copy moved && mkdir deeper && mv moved deeper/ && mv deeper/moved/d1 deeper/moved/d1b && mv deeper moved2");
+    let l = s.workload("chmod -R on moved trees", &w, "chmod -R o-r moved2");
+    s.every_entry_once("chmod -R o-r moved2", &w.join("moved2"), ChangeKind::ModeChanged, &l);
+    let l = s.workload("chown -R on moved trees", &w, "chown -R 2:2 moved2");
+    s.every_entry_once("chown -R 2:2 moved2", &w.join("moved2"), ChangeKind::OwnerChanged, &l);
+    s.workload(
+        "touch, ln, ln -s",
+        &w.join("moved2"),
+        "touch moved/d0/f0 new1 moved/d2/new2 && ln moved/d0/f1 hard && ln -s moved/d0/f2 soft && ln -s ../pre dirlink && touch -h soft",
+    );
+    s.workload("find -delete", &w, "find untar -delete");
+    s.workload("rm -rf", &w, "rm -rf moved2/moved archive/d3 && rm -r archive");
+    s.workload(
+        "git",
+        &w,
+        "git init -q -b main repo && cd repo && echo a > a.txt && mkdir -p src/x && echo b > src/x/b.rs \
+         && git add -A && git -c user.name=t -c user.email=t@t commit -qm one \
+         && git checkout -qb other && git rm -q a.txt && echo c > src/c.rs && mkdir docs && echo d > docs/d.md \
+         && git add -A && git -c user.name=t -c user.email=t@t commit -qm two \
+         && git checkout -q main && git gc -q",
+    );
+    if find_tool("rsync").is_some() {
+        s.workload("rsync -a", &w, "rsync -a pre/ rsynced/ && rsync -a --delete pre/d1/ rsynced/d2/");
+    } else {
+        eprintln!("{test}: rsync not installed: its workload skipped");
+    }
+    if find_tool("cpio").is_some() {
+        s.workload("cpio -p", &w, "mkdir cp-out && find pre -depth -print | cpio -pdm --quiet cp-out");
+    } else {
+        eprintln!("{test}: cpio not installed: its workload skipped");
+    }
+    if find_tool("unzip").is_some() && find_tool("zip").is_some() {
+        s.workload(
+            "unzip",
+            &w,
+            &format!(
+                "(cd pre && zip -qr {out}/p.zip .) && unzip -q {out}/p.zip -d unzipped && unzip -qo {out}/p.zip -d unzipped",
+                out = live.outside.display()
+            ),
+        );
+    } else {
+        eprintln!("{test}: zip/unzip not installed: their workload skipped");
+    }
+
+    // Seeded random *at() workloads from a child process.
+    let exe = std::env::current_exe().unwrap();
+    for seed in [1u64, 2, 3, 4] {
+        let root = w.join(format!("at{seed}"));
+        let cmd = format!(
+            "mkdir '{root}' && AUPARSE_AT_ROOT='{root}' AUPARSE_AT_SEED={seed} AUPARSE_AT_OPS=400 '{exe}' at_workload_child --exact --include-ignored --nocapture --test-threads=1 >/dev/null",
+            root = root.display(),
+            exe = exe.display()
+        );
+        s.workload(&format!("at-workload seed {seed}"), &w, &cmd);
+    }
+
+    let exit = live.stop();
+    eprintln!("{test}: summary\n  {}", s.report.join("\n  "));
+    assert!(
+        s.failures.is_empty(),
+        "the log does not replay to the real tree:\n{}",
+        s.failures.join("\n\n")
+    );
+    assert_eq!(exit, 0, "the plugin's exit status after auditd's SIGTERM");
     let problems = cleanup_now();
     assert!(problems.is_empty(), "cleanup: {problems:#?}");
 }
