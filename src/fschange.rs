@@ -334,7 +334,7 @@ fn proc_fd(name: &[u8]) -> Option<u64> {
 
 /// Where an entry is, as remembered: an absolute path, or a name inside a
 /// directory known by its key (so that renaming the directory moves it).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Node {
     Abs(Vec<u8>),
     Rel(Key, Vec<u8>),
@@ -459,13 +459,18 @@ impl Call {
         // A PARENT record of a call relative to a directory descriptor names
         // either part of the name or the cwd: only its inode tells.
         let parent_of_dirfd = it.is("PARENT") && !is_fdcwd(fd) && self.dirfd_call();
-        if proc_fd(&name).is_some() || parent_of_dirfd {
+        // A record without a name is of a call on an open descriptor
+        // (fchmod, fchown, ftruncate, utimensat(fd, NULL)): only its inode
+        // tells where it is, never the cwd.
+        if name.is_empty() || proc_fd(&name).is_some() || parent_of_dirfd {
+            let fallback = if name.is_empty() {
+                format!("<inode {}>", it.inode.unwrap_or(0)).into_bytes()
+            } else {
+                name
+            };
             let loc = match it.key {
-                Some(key) => Loc::Entry {
-                    key,
-                    fallback: name,
-                },
-                None => Loc::Unknown(name),
+                Some(key) => Loc::Entry { key, fallback },
+                None => Loc::Unknown(fallback),
             };
             return Located {
                 loc,
@@ -604,7 +609,9 @@ pub struct FsTracker {
     max_wait: i64,
     /// Directories removed; forgotten once no waiting change may need them
     /// (their inodes get reused).
-    removed: Vec<Key>,
+    removed: Vec<(Key, Option<Node>)>,
+    /// Other names of files with hard links (the latest name is in `nodes`).
+    aliases: FxMap<Key, Vec<Node>>,
     /// Files made by `O_TMPFILE`, not yet linked: they have no path.
     anonymous: VecDeque<Key>,
     host: Option<Host>,
@@ -626,6 +633,7 @@ impl FsTracker {
             pending: VecDeque::new(),
             max_wait: 2,
             removed: Vec::new(),
+            aliases: FxMap::default(),
             anonymous: VecDeque::new(),
             host: None,
         }
@@ -889,9 +897,64 @@ impl FsTracker {
         Some(change)
     }
 
+    /// Forgets removed directories, unless their inode was given to a new
+    /// entry meanwhile.
     fn forget_removed(&mut self) {
-        for key in std::mem::take(&mut self.removed) {
+        for (key, node) in std::mem::take(&mut self.removed) {
+            if self.nodes.get(&key) == node.as_ref() {
+                self.nodes.remove(&key);
+            }
+        }
+    }
+
+    /// Marks the directory `key` removed (forgotten once no waiting change
+    /// may need it).
+    fn mark_removed(&mut self, key: Key) {
+        if self.removed.len() >= self.capacity {
+            self.removed.remove(0);
+        }
+        let node = self.nodes.get(&key).cloned();
+        self.removed.push((key, node));
+    }
+
+    /// The path a remembered location leads to.
+    fn node_location(&self, n: &Node) -> Option<Vec<u8>> {
+        match n {
+            Node::Abs(p) => Some(p.clone()),
+            Node::Rel(dir, name) => {
+                let mut p = self.node_path(*dir)?;
+                if p.last() != Some(&b'/') {
+                    p.push(b'/');
+                }
+                p.extend_from_slice(name);
+                Some(p)
+            }
+        }
+    }
+
+    /// The name at `path` of the file `key` is gone: forget it, and keep
+    /// the file's other names (hard links).
+    fn unlink_name(&mut self, key: Key, path: Option<&[u8]>) {
+        let Some(mut others) = self.aliases.remove(&key) else {
             self.nodes.remove(&key);
+            return;
+        };
+        let primary = self.nodes.get(&key).and_then(|n| self.node_location(n));
+        if path.is_some() && primary.as_deref() != path {
+            // One of the other names went.
+            others.retain(|n| self.node_location(n).as_deref() != path);
+        } else {
+            match others.pop() {
+                Some(n) => {
+                    self.nodes.insert(key, n);
+                }
+                None => {
+                    self.nodes.remove(&key);
+                }
+            }
+        }
+        if !others.is_empty() {
+            self.aliases.insert(key, others);
         }
     }
 
@@ -1026,9 +1089,24 @@ impl FsTracker {
     /// Locates an operand, learns its parent directory from it, and asks
     /// the host (when live) for what is unknown.
     fn operand(&mut self, call: &Call, it: &Item, second: bool, with_parent: bool) -> Located {
-        let l = call.locate(it, second, with_parent);
+        let mut l = call.locate(it, second, with_parent);
         if let (Some(pk), Some(pp)) = (l.parent, &l.parent_path) {
-            self.set_abs(pk, pp.clone());
+            // The directory known by inode wins over the name: the CWD record
+            // is written after the call, so a rename that moves the cwd (or
+            // an ancestor of it) makes cwd-joined names wrong, and a name may
+            // go through symlinks. The name teaches only what is unknown.
+            let plain = !l.last.is_empty() && l.last != b"." && l.last != b"..";
+            if plain && self.nodes.contains_key(&pk) && self.node_path(pk).is_some() {
+                if let Loc::Known(lexical) = &l.loc {
+                    l.loc = Loc::InDir {
+                        dir: pk,
+                        name: l.last.clone(),
+                        fallback: lexical.clone(),
+                    };
+                }
+            } else {
+                self.set_abs(pk, pp.clone());
+            }
         }
         if self.host.is_some() && self.locate(&l.loc).is_none() {
             let fd = if second { call.fd2 } else { call.fd1 };
@@ -1184,9 +1262,11 @@ impl FsTracker {
                 if d.key.is_some() && d.key != o.key {
                     if let Some(k) = d.key {
                         if d.is_dir() {
-                            self.removed.push(k);
+                            self.mark_removed(k);
                         } else {
-                            self.nodes.remove(&k);
+                            let l = self.operand(call, d, true, true);
+                            let p = self.locate(&l.loc);
+                            self.unlink_name(k, p.as_deref());
                         }
                     }
                 }
@@ -1248,6 +1328,18 @@ impl FsTracker {
             .as_ref()
             .is_some_and(|t| proc_fd(t.loc.fallback()).is_some() && self.locate(&t.loc).is_none());
         if call.success {
+            // The file keeps its other name.
+            if let Some(k) = n.key {
+                if let Some(old) = self.nodes.get(&k).cloned() {
+                    if self.aliases.len() >= self.capacity {
+                        self.aliases.clear();
+                    }
+                    let names = self.aliases.entry(k).or_default();
+                    if names.len() < 64 {
+                        names.push(old);
+                    }
+                }
+            }
             self.learn(n, &ln);
             if anon {
                 self.anonymous.retain(|k| Some(*k) != n.key);
@@ -1277,13 +1369,11 @@ impl FsTracker {
                 // Kept until no waiting change may need it.
                 self.learn(d, &l);
                 if let Some(k) = d.key {
-                    if self.removed.len() >= self.capacity {
-                        self.removed.remove(0);
-                    }
-                    self.removed.push(k);
+                    self.mark_removed(k);
                 }
             } else if let (Some(k), true) = (d.key, call.success) {
-                self.nodes.remove(&k);
+                let p = self.locate(&l.loc);
+                self.unlink_name(k, p.as_deref());
             }
             let kind = if dir {
                 ChangeKind::DirRemoved

@@ -1393,9 +1393,7 @@ fn parse_logged(line: &str) -> Logged {
         path: s("path").unwrap(),
         old_path: s("old_path"),
         target: s("target"),
-        file_type: v["file_type"]
-            .as_str()
-            .and_then(ChangeKind::file_type_name),
+        file_type: v["file_type"].as_str().and_then(ChangeKind::file_type_name),
         success: v["success"].as_bool().unwrap(),
         dir_known: v["dir_known"].as_bool().unwrap(),
     }
@@ -1697,7 +1695,11 @@ fn fsaction_log_replays_to_the_real_tree() {
     };
 
     // Recursive tools on the tree made before the plugin started.
-    let l = s.workload("chmod -R (tree from before the start)", &w, "chmod -R g+w pre");
+    let l = s.workload(
+        "chmod -R (tree from before the start)",
+        &w,
+        "chmod -R g+w pre",
+    );
     s.every_entry_once("chmod -R g+w pre", &pre, ChangeKind::ModeChanged, &l);
     let l = s.workload("chown -R", &w, "chown -R 1:1 pre");
     s.every_entry_once("chown -R 1:1 pre", &pre, ChangeKind::OwnerChanged, &l);
@@ -1716,16 +1718,30 @@ fn fsaction_log_replays_to_the_real_tree() {
     );
     s.workload("mv of whole trees", &w, "mv copy moved && mkdir deeper && mv moved deeper/ && mv deeper/moved/d1 deeper/moved/d1b && mv deeper moved2");
     let l = s.workload("chmod -R on moved trees", &w, "chmod -R o-r moved2");
-    s.every_entry_once("chmod -R o-r moved2", &w.join("moved2"), ChangeKind::ModeChanged, &l);
+    s.every_entry_once(
+        "chmod -R o-r moved2",
+        &w.join("moved2"),
+        ChangeKind::ModeChanged,
+        &l,
+    );
     let l = s.workload("chown -R on moved trees", &w, "chown -R 2:2 moved2");
-    s.every_entry_once("chown -R 2:2 moved2", &w.join("moved2"), ChangeKind::OwnerChanged, &l);
+    s.every_entry_once(
+        "chown -R 2:2 moved2",
+        &w.join("moved2"),
+        ChangeKind::OwnerChanged,
+        &l,
+    );
     s.workload(
         "touch, ln, ln -s",
         &w.join("moved2"),
         "touch moved/d0/f0 new1 moved/d2/new2 && ln moved/d0/f1 hard && ln -s moved/d0/f2 soft && ln -s ../pre dirlink && touch -h soft",
     );
     s.workload("find -delete", &w, "find untar -delete");
-    s.workload("rm -rf", &w, "rm -rf moved2/moved archive/d3 && rm -r archive");
+    s.workload(
+        "rm -rf",
+        &w,
+        "rm -rf moved2/moved archive/d3 && rm -r archive",
+    );
     s.workload(
         "git",
         &w,
@@ -1736,12 +1752,20 @@ fn fsaction_log_replays_to_the_real_tree() {
          && git checkout -q main && git gc -q",
     );
     if find_tool("rsync").is_some() {
-        s.workload("rsync -a", &w, "rsync -a pre/ rsynced/ && rsync -a --delete pre/d1/ rsynced/d2/");
+        s.workload(
+            "rsync -a",
+            &w,
+            "rsync -a pre/ rsynced/ && rsync -a --delete pre/d1/ rsynced/d2/",
+        );
     } else {
         eprintln!("{test}: rsync not installed: its workload skipped");
     }
     if find_tool("cpio").is_some() {
-        s.workload("cpio -p", &w, "mkdir cp-out && find pre -depth -print | cpio -pdm --quiet cp-out");
+        s.workload(
+            "cpio -p",
+            &w,
+            "mkdir cp-out && find pre -depth -print | cpio -pdm --quiet cp-out",
+        );
     } else {
         eprintln!("{test}: cpio not installed: its workload skipped");
     }

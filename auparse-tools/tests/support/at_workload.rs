@@ -23,10 +23,11 @@
 //! - an absolute path under `root`.
 //!
 //! Symlinks are only ever created with relative, `..`-free targets, so
-//! following one never leaves the directory that holds it. Pre-existing
-//! symlinks whose target is absolute or has `..` are never followed, moved or
-//! exchanged. Intermediate path components are always real directories of the
-//! model. Directory modes set by the workload always keep `u=rwx`, so the tree
+//! following one never leaves the directory that holds it. A final symlink is
+//! only followed when the model says its target is a file or a directory (not
+//! another symlink); pre-existing symlinks whose target is absolute or has
+//! `..` are never followed, moved or exchanged, nor targeted by new symlinks.
+//! Intermediate path components are always real directories of the model. Directory modes set by the workload always keep `u=rwx`, so the tree
 //! can be removed afterwards.
 //!
 //! Operation kinds (the keys of [`Summary::per_kind`], counted when every
@@ -548,15 +549,7 @@ impl Workload {
     /// Rebuilds the model from the real tree and relocates the descriptors
     /// and the working directory.
     fn refresh(&mut self) {
-        let fresh = walk(&self.root);
-        if !self.dirty && fresh.entries != self.m.entries {
-            let a: Vec<_> = self.m.entries.iter().filter(|(p, k)| fresh.entries.get(*p) != Some(k)).collect();
-            let b: Vec<_> = fresh.entries.iter().filter(|(p, k)| self.m.entries.get(*p) != Some(k)).collect();
-            eprintln!("DRIFT step {}: model-only {:?} real-only {:?}", self.step, a, b);
-        }
-        let mut cwd_before = self.cwd.clone();
-        let pool_before: Vec<_> = self.pool.iter().map(|s| s.rel.clone()).collect();
-        self.m = fresh;
+        self.m = walk(&self.root);
         self.dirty = false;
         self.since_refresh = 0;
         for i in 0..self.pool.len() {
@@ -573,10 +566,6 @@ impl Workload {
         if self.cwd.is_some() {
             self.cwd_removed = false;
         }
-        let pool_after: Vec<_> = self.pool.iter().map(|s| s.rel.clone()).collect();
-        if cwd_before.is_some() && cwd_before != self.cwd { eprintln!("CWD DRIFT {:?} {:?}", cwd_before, self.cwd); }
-        if pool_before != pool_after { eprintln!("POOL DRIFT {:?} {:?}", pool_before, pool_after); }
-        cwd_before = None; let _ = cwd_before;
     }
 
     fn apply_remove(&mut self, p: &Path) {
@@ -1323,7 +1312,14 @@ impl Workload {
     fn op_symlink(&mut self) -> Option<bool> {
         let dir = self.pick_dir_for_new()?;
         let link = self.new_name(&dir, "l")?;
-        let children = self.m.children(&dir);
+        // Never towards a pre-existing unsafe symlink or a FIFO/device.
+        let plain = |k: Kind| matches!(k, Kind::File | Kind::Dir | Kind::Symlink);
+        let children: Vec<(PathBuf, Kind)> = self
+            .m
+            .children(&dir)
+            .into_iter()
+            .filter(|(_, k)| plain(*k))
+            .collect();
         // Relative, `..`-free targets only: a sibling, a name that does not
         // exist, or something in a subdirectory.
         let target: PathBuf = match self.rng.below(4) {
@@ -1336,9 +1332,11 @@ impl Workload {
                 let deeper: Vec<PathBuf> = self
                     .m
                     .entries
-                    .keys()
-                    .filter(|p| p.parent().and_then(Path::parent) == Some(dir.as_path()))
-                    .cloned()
+                    .iter()
+                    .filter(|(p, k)| {
+                        plain(**k) && p.parent().and_then(Path::parent) == Some(dir.as_path())
+                    })
+                    .map(|(p, _)| p.clone())
                     .collect();
                 match self.rng.pick(&deeper) {
                     Some(p) => p.strip_prefix(&dir).ok()?.to_path_buf(),
