@@ -426,14 +426,13 @@ impl Call {
         if !dir.is_empty() {
             let want = trim_slashes(dir);
             let same = |p: &&Item| p.name.as_deref().map(trim_slashes) == Some(want);
-            let found = if second {
+            // No PARENT of that name: not the kernel's records (a name the
+            // kernel would have split); the name alone must do.
+            return if second {
                 self.parents().find(same)
             } else {
                 self.parents().rev().find(same)
             };
-            if found.is_some() {
-                return found;
-            }
         }
         if second {
             self.parents().next()
@@ -599,7 +598,8 @@ fn key_of(md: &std::fs::Metadata) -> Key {
 /// [`FsChange::dir_known`] false: one change per change, always.
 ///
 /// Bounded: at most `capacity` entries are remembered (oldest forgotten
-/// first) and at most `capacity` changes wait.
+/// first; 16,384 by default) and at most `capacity` or 4,096 changes wait,
+/// whichever is less.
 #[derive(Debug)]
 pub struct FsTracker {
     nodes: FxMap<Key, Node>,
@@ -619,7 +619,7 @@ pub struct FsTracker {
 
 impl Default for FsTracker {
     fn default() -> Self {
-        Self::with_capacity(65_536)
+        Self::with_capacity(16_384)
     }
 }
 
@@ -987,7 +987,7 @@ impl FsTracker {
     /// At most `capacity` changes wait: the oldest beyond are reported with
     /// their fallback paths.
     fn keep_bound(&mut self, out: &mut Vec<FsChange>) {
-        while self.pending.len() > self.capacity {
+        while self.pending.len() > self.capacity.min(MAX_WAITING) {
             if let Some(d) = self.pending.pop_front() {
                 if let Some(c) = self.finish(&d, true) {
                     out.push(c);
@@ -1001,6 +1001,14 @@ impl FsTracker {
     /// event revealed; learns where entries are as it goes.
     pub fn changes(&mut self, ev: &Event) -> Vec<FsChange> {
         let mut out = Vec::new();
+        // Changes that waited too long go first, so that directories removed
+        // meanwhile are forgotten before this event names their inodes again.
+        if !self.pending.is_empty() {
+            self.release(ev.timestamp, &mut out);
+            if self.pending.is_empty() {
+                self.forget_removed();
+            }
+        }
         let drafts = match Self::call(ev) {
             Some(call) => self.classify(&call),
             None => Vec::new(),
@@ -1091,12 +1099,15 @@ impl FsTracker {
     fn operand(&mut self, call: &Call, it: &Item, second: bool, with_parent: bool) -> Located {
         let mut l = call.locate(it, second, with_parent);
         if let (Some(pk), Some(pp)) = (l.parent, &l.parent_path) {
-            // The directory known by inode wins over the name: the CWD record
-            // is written after the call, so a rename that moves the cwd (or
-            // an ancestor of it) makes cwd-joined names wrong, and a name may
-            // go through symlinks. The name teaches only what is unknown.
+            // In a rename of a directory, the directory known by inode wins
+            // over the name: the CWD record is written after the call, so a
+            // rename that moves the cwd (or an ancestor of it) makes
+            // cwd-joined names wrong. Otherwise the name is the fresher
+            // knowledge (an inode may have been reused unseen).
             let plain = !l.last.is_empty() && l.last != b"." && l.last != b"..";
-            if plain && self.nodes.contains_key(&pk) && self.node_path(pk).is_some() {
+            let moves_dir = call.is(&["rename", "renameat", "renameat2"])
+                && call.items.iter().any(|i| i.is("CREATE") && i.is_dir());
+            if plain && moves_dir && self.node_path(pk).is_some() {
                 if let Loc::Known(lexical) = &l.loc {
                     l.loc = Loc::InDir {
                         dir: pk,
@@ -1361,6 +1372,28 @@ impl FsTracker {
     fn classify_create_delete(&mut self, call: &Call) -> Vec<Draft> {
         let mut out = Vec::new();
         let s = call.syscall.as_str();
+        let opens = call.is(&["open", "openat", "openat2", "creat", "open_by_handle_at"]);
+        let flags = if s == "open" || s == "creat" {
+            call.a1
+        } else {
+            call.a2
+        };
+        // O_TMPFILE: a file without a name (no directory entry changes),
+        // until linkat gives it one.
+        if opens && s != "openat2" && s != "creat" && flags & O_TMPFILE == O_TMPFILE {
+            if let Some(k) = call
+                .items
+                .iter()
+                .find(|i| !i.is("PARENT"))
+                .and_then(|i| i.key)
+            {
+                if self.anonymous.len() >= 64 {
+                    self.anonymous.pop_front();
+                }
+                self.anonymous.push_back(k);
+            }
+            return out;
+        }
         for d in call.items.iter().filter(|i| i.is("DELETE")) {
             let l = self.operand(call, d, false, true);
             let dir =
@@ -1398,27 +1431,7 @@ impl FsTracker {
         if !out.is_empty() {
             return out;
         }
-        if !call.is(&["open", "openat", "openat2", "creat", "open_by_handle_at"]) {
-            return out;
-        }
-        let flags = if s == "open" || s == "creat" {
-            call.a1
-        } else {
-            call.a2
-        };
-        // O_TMPFILE: a file without a name, until linkat gives it one.
-        if s != "openat2" && s != "creat" && flags & O_TMPFILE == O_TMPFILE {
-            if let Some(k) = call
-                .items
-                .iter()
-                .find(|i| i.is("NORMAL"))
-                .and_then(|i| i.key)
-            {
-                if self.anonymous.len() >= 64 {
-                    self.anonymous.pop_front();
-                }
-                self.anonymous.push_back(k);
-            }
+        if !opens {
             return out;
         }
         // O_WRONLY | O_RDWR | O_TRUNC (openat2 keeps its flags in a struct: assume write).
@@ -1442,6 +1455,10 @@ impl FsTracker {
         out
     }
 }
+
+/// At most this many changes wait for their directory (each holds a whole
+/// change).
+const MAX_WAITING: usize = 4096;
 
 /// `O_TMPFILE` on x86, arm and most architectures (`__O_TMPFILE | O_DIRECTORY`).
 const O_TMPFILE: u64 = 0o20_200_000;
