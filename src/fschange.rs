@@ -598,7 +598,7 @@ fn key_of(md: &std::fs::Metadata) -> Key {
 /// [`FsChange::dir_known`] false: one change per change, always.
 ///
 /// Bounded: at most `capacity` entries are remembered (oldest forgotten
-/// first; 16,384 by default) and at most `capacity` or 4,096 changes wait,
+/// first; 14,336 by default) and at most `capacity` or 4,096 changes wait,
 /// whichever is less.
 #[derive(Debug)]
 pub struct FsTracker {
@@ -619,7 +619,8 @@ pub struct FsTracker {
 
 impl Default for FsTracker {
     fn default() -> Self {
-        Self::with_capacity(16_384)
+        // 14,336 entries fill a hash table of 16,384 buckets (7/8 load).
+        Self::with_capacity(14_336)
     }
 }
 
@@ -698,7 +699,7 @@ impl FsTracker {
         // keys before `order` outgrows the map, or it grows without bound on
         // a long stream.
         let live = self.nodes.len();
-        if self.order.len() > 2 * live + 64 {
+        if self.order.len() > live + live / 4 + 64 {
             let mut seen = HashSet::with_capacity(live);
             let mut kept: VecDeque<Key> = VecDeque::with_capacity(live);
             // The latest occurrence of each live key keeps its place.
@@ -1534,7 +1535,7 @@ mod tests {
         }
         let live = tracker.nodes.len();
         assert!(
-            tracker.order.len() <= 2 * live + 65,
+            tracker.order.len() <= live + live / 4 + 65,
             "{} keys queued for {live} known directories",
             tracker.order.len()
         );
