@@ -4,11 +4,13 @@
 //!
 //! Paths are made absolute and lexically normalized here, not by libauparse
 //! (whose path join leaves a trailing `..` unapplied). For `*at()` calls
-//! relative to a directory descriptor (`rm -r`, `find -delete`), the kernel's
-//! PARENT record names the process's cwd rather than the directory, so the
-//! directory is found by its inode in a cache of directories seen in earlier
-//! events ([`FsTracker`]); when it is unknown, the PARENT record's name is used
-//! and the change says so ([`FsChange::dir_known`] is false).
+//! relative to a directory descriptor (`rm -r`, `find -delete`, `chmod -R`),
+//! the kernel's PARENT record names part of the name or the process's cwd,
+//! never the descriptor's directory: the directory is found by its inode
+//! among the entries seen in earlier events ([`FsTracker`], which says how
+//! each path is found); when it cannot be known, the change is still
+//! reported, with the name as the record gives it and
+//! [`FsChange::dir_known`] false.
 
 use crate::bytes::{decode_audit_string, Bytes};
 use crate::event::{Event, Record};
@@ -169,9 +171,11 @@ pub struct FsChange {
     pub serial: u64,
     /// Time of that event.
     pub timestamp: Timestamp,
-    /// False when the path is relative to a directory descriptor whose
-    /// directory was not seen before: then the PARENT record's name stands in
-    /// for it and the path may be wrong.
+    /// False when the path could not be known (a name relative to a
+    /// directory, or an entry known only by inode, that the tracker never
+    /// saw and, live, could not find): then `path` is the name as the
+    /// record gives it (`<inode N>` for a nameless record), not an absolute
+    /// path.
     pub dir_known: bool,
     /// False when the event has fewer PATH records than its SYSCALL record's
     /// `items` announces: the input ended (or was cut) inside the event, so
