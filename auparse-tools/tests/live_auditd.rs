@@ -652,6 +652,26 @@ impl Live {
     }
 }
 
+/// A big kernel backlog, and senders wait rather than drop when it is full
+/// (the original settings, from `status`, are restored by the cleanup).
+fn big_backlog(live: &Live, status: &HashMap<String, String>) {
+    let orig = (
+        status
+            .get("backlog_limit")
+            .cloned()
+            .unwrap_or_else(|| "64".into()),
+        status
+            .get("backlog_wait_time")
+            .cloned()
+            .unwrap_or_else(|| "15000".into()),
+    );
+    with_cleanup(|c| c.orig_backlog = Some(orig));
+    run(
+        &live.tools.auditctl,
+        &["-b", "65536", "--backlog_wait_time", "60000"],
+    );
+}
+
 // --------------------------------------------------------------- output ----
 
 /// The complete lines of a file (none if it does not exist). The plugin's
@@ -1261,22 +1281,7 @@ fn fsaction_plugin_loses_nothing_under_load() {
     };
     let _guard = Guard;
     let live = Live::start(tools, &status, "auparse-load");
-    // A big kernel backlog, and senders wait rather than drop when it is full.
-    let orig = (
-        status
-            .get("backlog_limit")
-            .cloned()
-            .unwrap_or_else(|| "64".into()),
-        status
-            .get("backlog_wait_time")
-            .cloned()
-            .unwrap_or_else(|| "15000".into()),
-    );
-    with_cleanup(|c| c.orig_backlog = Some(orig));
-    run(
-        &live.tools.auditctl,
-        &["-b", "65536", "--backlog_wait_time", "60000"],
-    );
+    big_backlog(&live, &status);
     let lost_before = audit_status(&live.tools.auditctl)
         .unwrap()
         .get("lost")
@@ -1654,27 +1659,13 @@ fn fsaction_log_replays_to_the_real_tree() {
         return;
     };
     let _guard = Guard;
-    let orig = (
-        status
-            .get("backlog_limit")
-            .cloned()
-            .unwrap_or_else(|| "64".into()),
-        status
-            .get("backlog_wait_time")
-            .cloned()
-            .unwrap_or_else(|| "15000".into()),
-    );
     let live = Live::start_with(
         tools,
         &status,
         "auparse-replay",
         Some("format = json\nlive = yes\npath = {watch}"),
     );
-    with_cleanup(|c| c.orig_backlog = Some(orig));
-    run(
-        &live.tools.auditctl,
-        &["-b", "65536", "--backlog_wait_time", "60000"],
-    );
+    big_backlog(&live, &status);
     // Made before the watch and before the plugin saw anything: the plugin
     // must find these entries on the host (124 entries).
     let pre = live.watch.join("pre");

@@ -1120,25 +1120,30 @@ impl Workload {
             self.pick_dir_for_new()?
         };
         let dst = self.new_name(&dir, Self::prefix_for(kind))?;
-        let a = self.addr(&src, false)?;
-        let b = self.addr(&dst, false)?;
+        self.rename(&src, &dst, false)
+    }
+
+    /// `renameat(src, dst)` through descriptors; on success, the model
+    /// follows (`replace`: what was at `dst` is gone first).
+    fn rename(&mut self, src: &Path, dst: &Path, replace: bool) -> Option<bool> {
+        let a = self.addr(src, false)?;
+        let b = self.addr(dst, false)?;
         if !sys::renameat(a.fd, &a.name, b.fd, &b.name) {
             return Some(false);
         }
-        self.apply_move(&src, &dst);
+        if replace {
+            self.apply_remove(dst);
+        }
+        self.apply_move(src, dst);
         Some(true)
     }
 
     fn op_rename_replace(&mut self) -> Option<bool> {
         let src = self.pick(|_, k| matches!(k, Kind::File | Kind::Symlink))?;
         let dst = self.pick(|p, k| k == Kind::File && p != src.as_path())?;
-        let a = self.addr(&src, false)?;
-        let b = self.addr(&dst, false)?;
-        if !sys::renameat(a.fd, &a.name, b.fd, &b.name) {
+        if !self.rename(&src, &dst, true)? {
             return Some(false);
         }
-        self.apply_remove(&dst);
-        self.apply_move(&src, &dst);
         // Two hard links of one inode: rename(2) does nothing and succeeds.
         self.dirty = true;
         Some(true)
@@ -1156,13 +1161,9 @@ impl Workload {
             .filter(|p| self.m.descendants(p) == 0)
             .collect();
         let dst = self.rng.pick(&empty)?;
-        let a = self.addr(&src, false)?;
-        let b = self.addr(&dst, false)?;
-        if !sys::renameat(a.fd, &a.name, b.fd, &b.name) {
+        if !self.rename(&src, &dst, true)? {
             return Some(false);
         }
-        self.apply_remove(&dst);
-        self.apply_move(&src, &dst);
         Some(true)
     }
 
@@ -1176,13 +1177,7 @@ impl Workload {
         let src = self.rng.pick(&src)?;
         let dir = self.pick_dest_dir(&src)?;
         let dst = self.new_name(&dir, "d")?;
-        let a = self.addr(&src, false)?;
-        let b = self.addr(&dst, false)?;
-        if !sys::renameat(a.fd, &a.name, b.fd, &b.name) {
-            return Some(false);
-        }
-        self.apply_move(&src, &dst);
-        Some(true)
+        self.rename(&src, &dst, false)
     }
 
     fn op_noreplace(&mut self) -> Option<bool> {
