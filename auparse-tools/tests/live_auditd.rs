@@ -1505,6 +1505,17 @@ struct ReplaySession<'a> {
     sync: usize,
     report: Vec<String>,
     failures: Vec<String>,
+    /// `AUPARSE_RECORD_REPLAY=DIR`: each workload's audit records and the
+    /// trees scanned before and after it are written there (the offline
+    /// fixture of tests/replay.rs).
+    record: Option<PathBuf>,
+}
+
+/// `kind<TAB>path` lines of an index (names here have no tab or newline).
+fn listing(i: &FsIndex) -> String {
+    i.iter()
+        .map(|(p, k)| format!("{k}\t{}\n", String::from_utf8_lossy(p)))
+        .collect()
 }
 
 impl ReplaySession<'_> {
@@ -1545,6 +1556,8 @@ impl ReplaySession<'_> {
         self.sync += 1;
         let sentinel = self.live.watch.join(format!(".sync-{:03}", self.sync));
         let before = FsIndex::scan(&self.live.watch).unwrap();
+        let audit_log = self.live.work.join("audit.log");
+        let log_start = fs::metadata(&audit_log).map_or(0, |m| m.len());
         let full = format!("set -e\n{cmd}\n: > '{}'", sentinel.display());
         let started = Instant::now();
         let out = Command::new("bash")
@@ -1567,6 +1580,22 @@ impl ReplaySession<'_> {
         let ran = started.elapsed();
         let logged = self.settle(&sentinel);
         let after = FsIndex::scan(&self.live.watch).unwrap();
+        if let Some(dir) = &self.record {
+            let quoted = format!("name=\"{}\"", sentinel.display());
+            wait_until("the sentinel in auditd's log", Duration::from_secs(30), || {
+                fs::read_to_string(&audit_log).is_ok_and(|t| t.contains(&quoted))
+            });
+            let data = fs::read(&audit_log).unwrap();
+            let mut part = data[log_start as usize..].to_vec();
+            part.truncate(part.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1));
+            let stem = format!("{:02}", self.sync);
+            fs::write(dir.join(format!("{stem}.log")), part).unwrap();
+            fs::write(dir.join(format!("{stem}.before")), listing(&before)).unwrap();
+            fs::write(dir.join(format!("{stem}.after")), listing(&after)).unwrap();
+            let mut index = fs::read_to_string(dir.join("workloads.tsv")).unwrap_or_default();
+            index += &format!("{stem}\t{name}\n");
+            fs::write(dir.join("workloads.tsv"), index).unwrap();
+        }
         let r = replay(&self.live.watch, &before, &logged, &after);
         let line = format!(
             "{name}: {} entries before, {} after, {} changes logged in {ran:.2?}; missing {}, extra {}, wrong kind {}, outside the tree {}, directory unknown {}",
@@ -1683,6 +1712,12 @@ fn fsaction_log_replays_to_the_real_tree() {
         sync: 0,
         report: Vec::new(),
         failures: Vec::new(),
+        record: std::env::var_os("AUPARSE_RECORD_REPLAY").map(|d| {
+            let d = PathBuf::from(d);
+            fs::create_dir_all(&d).unwrap();
+            let _ = fs::remove_file(d.join("workloads.tsv"));
+            d
+        }),
     };
 
     // Recursive tools on the tree made before the plugin started.
