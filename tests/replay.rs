@@ -59,7 +59,10 @@ fn changes(tracker: &mut FsTracker, data: &[u8]) -> Vec<FsChange> {
     feeder.feed(data, |ev| events.push(ev.to_event())).unwrap();
     feeder.flush(|ev| events.push(ev.to_event())).unwrap();
     let mut out = Vec::new();
-    for ev in events.iter().filter(|e| e.keys.iter().any(|k| k[..] == *KEY)) {
+    for ev in events
+        .iter()
+        .filter(|e| e.keys.iter().any(|k| k[..] == *KEY))
+    {
         out.extend(tracker.changes(ev).into_iter().filter(|c| c.success));
     }
     out.extend(tracker.flush().into_iter().filter(|c| c.success));

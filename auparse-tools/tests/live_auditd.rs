@@ -1582,9 +1582,11 @@ impl ReplaySession<'_> {
         let after = FsIndex::scan(&self.live.watch).unwrap();
         if let Some(dir) = &self.record {
             let quoted = format!("name=\"{}\"", sentinel.display());
-            wait_until("the sentinel in auditd's log", Duration::from_secs(30), || {
-                fs::read_to_string(&audit_log).is_ok_and(|t| t.contains(&quoted))
-            });
+            wait_until(
+                "the sentinel in auditd's log",
+                Duration::from_secs(30),
+                || fs::read_to_string(&audit_log).is_ok_and(|t| t.contains(&quoted)),
+            );
             let data = fs::read(&audit_log).unwrap();
             let mut part = data[log_start as usize..].to_vec();
             part.truncate(part.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1));
