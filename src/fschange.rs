@@ -874,30 +874,33 @@ impl FsTracker {
         }
     }
 
-    fn finish(&self, d: &Draft, force: bool) -> Option<FsChange> {
-        let get = |loc: &Option<Loc>| -> Result<Option<Vec<u8>>, ()> {
-            match loc {
-                None => Ok(None),
-                Some(l) => match self.locate(l) {
-                    Some(p) => Ok(Some(p)),
-                    // Only a directory may still become known.
-                    None if force || !matches!(l, Loc::InDir { .. }) => {
-                        Ok(Some(l.fallback().to_vec()))
-                    }
-                    None => Err(()),
-                },
+    /// Where `loc` is: its path and whether it is known; `None` while a
+    /// directory may still become known (unless `force`).
+    fn resolve(&self, loc: &Loc, force: bool) -> Option<(Vec<u8>, bool)> {
+        match self.locate(loc) {
+            Some(p) => Some((p, true)),
+            // Only a directory may still become known.
+            None if force || !matches!(loc, Loc::InDir { .. }) => {
+                Some((loc.fallback().to_vec(), false))
             }
+            None => None,
+        }
+    }
+
+    fn finish(&self, d: &Draft, force: bool) -> Option<FsChange> {
+        let (path, path_known) = self.resolve(&d.path, force)?;
+        let old = match &d.old {
+            Some(l) => Some(self.resolve(l, force)?),
+            None => None,
         };
-        let (Ok(Some(path)), Ok(old), Ok(target)) =
-            (get(&Some(d.path.clone())), get(&d.old), get(&d.target))
-        else {
-            return None;
+        let target = match &d.target {
+            Some(l) => Some(self.resolve(l, force)?.0),
+            None => None,
         };
-        let unresolved = |l: &Loc| !matches!(l, Loc::Known(_)) && self.locate(l).is_none();
         let mut change = d.change.clone();
-        change.dir_known = !(unresolved(&d.path) || d.old.as_ref().is_some_and(unresolved));
+        change.dir_known = path_known && old.as_ref().is_none_or(|(_, known)| *known);
         change.path = Bytes::from(path);
-        change.old_path = old.map(Bytes::from);
+        change.old_path = old.map(|(p, _)| Bytes::from(p));
         change.target = target.map(Bytes::from);
         Some(change)
     }
@@ -989,6 +992,24 @@ impl FsTracker {
         self.keep_bound(out);
     }
 
+    /// Reports the waiting changes that waited too long (by log time
+    /// `now`), with fallback paths where the directory is still unknown.
+    fn release_expired(&mut self, now: Timestamp, out: &mut Vec<FsChange>) {
+        let max_wait = self.max_wait;
+        let expired = |d: &Draft| now.sec.saturating_sub(d.time.sec) > max_wait;
+        if !self.pending.iter().any(expired) {
+            return;
+        }
+        let pending = std::mem::take(&mut self.pending);
+        for d in pending {
+            if expired(&d) {
+                out.extend(self.finish(&d, true));
+            } else {
+                self.pending.push_back(d);
+            }
+        }
+    }
+
     /// At most `capacity` changes wait: the oldest beyond are reported with
     /// their fallback paths.
     fn keep_bound(&mut self, out: &mut Vec<FsChange>) {
@@ -1009,7 +1030,7 @@ impl FsTracker {
         // Changes that waited too long go first, so that directories removed
         // meanwhile are forgotten before this event names their inodes again.
         if !self.pending.is_empty() {
-            self.release(ev.timestamp, &mut out);
+            self.release_expired(ev.timestamp, &mut out);
             if self.pending.is_empty() {
                 self.forget_removed();
             }
@@ -1133,6 +1154,8 @@ impl FsTracker {
                     let part = (!part.is_empty()).then(|| part.to_vec());
                     self.ask_host(*dir, call.pid, fd, part.as_deref());
                 }
+                // A nameless O_TMPFILE file is nowhere to be found.
+                Loc::Entry { key, .. } if self.anonymous.contains(key) => {}
                 Loc::Entry { key, fallback } => match proc_fd(fallback) {
                     Some(n) => self.ask_host(*key, call.pid, Some(n), None),
                     None => self.ask_host(*key, call.pid, fd, Some(fallback)),
