@@ -556,11 +556,19 @@ impl Call {
 
 /// Looks entries up in the real filesystem, for a tracker running live on
 /// the host.
-#[derive(Debug)]
 struct Host {
-    roots: Vec<std::path::PathBuf>,
+    roots: Box<dyn FnMut() -> Vec<std::path::PathBuf> + Send>,
     last_walk: Option<std::time::Instant>,
     walks: u64,
+}
+
+impl std::fmt::Debug for Host {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Host")
+            .field("last_walk", &self.last_walk)
+            .field("walks", &self.walks)
+            .finish_non_exhaustive()
+    }
 }
 
 /// `st_dev` as a [`Key`] device (glibc's `major`/`minor`).
@@ -656,8 +664,18 @@ impl FsTracker {
     /// second). Only for events of this host read as they happen (the
     /// plugin, `--follow`): a path looked up now is where the entry is now.
     pub fn set_host_roots(&mut self, roots: Vec<std::path::PathBuf>) {
+        self.set_host_roots_from(move || roots.clone());
+    }
+
+    /// [`set_host_roots`](Self::set_host_roots) with roots asked for at
+    /// each walk (the directories of the audit rules loaded at that time,
+    /// say: auditd starts its plugins before the rules are loaded).
+    pub fn set_host_roots_from(
+        &mut self,
+        roots: impl FnMut() -> Vec<std::path::PathBuf> + Send + 'static,
+    ) {
         self.host = Some(Host {
-            roots,
+            roots: Box::new(roots),
             last_walk: None,
             walks: 0,
         });
@@ -829,16 +847,18 @@ impl FsTracker {
             }
         }
         let now = std::time::Instant::now();
-        if host.roots.is_empty()
-            || host
-                .last_walk
-                .is_some_and(|t| now.duration_since(t) < std::time::Duration::from_secs(1))
+        if host
+            .last_walk
+            .is_some_and(|t| now.duration_since(t) < std::time::Duration::from_secs(1))
         {
             return;
         }
         host.last_walk = Some(now);
+        let roots = (host.roots)();
+        if roots.is_empty() {
+            return;
+        }
         host.walks += 1;
-        let roots = host.roots.clone();
         // Breadth first, directories before files, at most `capacity`
         // entries learned.
         let mut found: Vec<(Key, Vec<u8>)> = Vec::new();

@@ -89,8 +89,10 @@ pub struct Args {
     /// The events happen on this host now (auditd's plugin stream): an entry
     /// the log has not shown yet (the tree existed before the plugin
     /// started) is looked up in the real filesystem, through the process's
-    /// open directory descriptor or by walking the --path directories.
-    /// Always on for the auparse-fsaction plugin binary.
+    /// open directory descriptor or by walking the --path directories (by
+    /// default, the directories of the loaded `-w` audit rules with --key's
+    /// keys, asked from the kernel as `auditctl -l` does). Always on for the
+    /// auparse-fsaction plugin binary.
     #[arg(long)]
     pub live: bool,
 }
@@ -636,13 +638,18 @@ pub fn run(mut args: Args) -> CmdResult {
         .collect();
     let sources: Vec<Source> = args.inputs.iter().map(|f| Source::from_arg(f)).collect();
     let mut tracker = FsTracker::default();
-    if args.live {
+    if args.live && !args.paths.is_empty() {
         tracker.set_host_roots(
             args.paths
                 .iter()
                 .map(|p| std::path::absolute(p).unwrap_or_else(|_| p.clone()))
                 .collect(),
         );
+    } else if args.live {
+        // The directories of the loaded `-w` rules of our keys, asked when a
+        // walk is due (rules are loaded after auditd starts its plugins).
+        let keys = args.keys.clone();
+        tracker.set_host_roots_from(move || crate::rules::watched_paths(&keys).unwrap_or_default());
     }
     let mut plugin = Plugin {
         args,

@@ -10,6 +10,7 @@ pub mod filter;
 pub mod fsaction;
 pub mod input;
 pub mod output;
+pub mod rules;
 pub mod timespec;
 
 /// One-line error messages for the command line.
