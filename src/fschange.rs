@@ -394,6 +394,8 @@ struct Located {
     parent_path: Option<Vec<u8>>,
     /// Last component of the name.
     last: Vec<u8>,
+    /// The name has a directory part (`a/b` in `a/b/c`, `/` in `/c`).
+    named_dir: bool,
 }
 
 /// The decoded facts of one syscall event that classification needs.
@@ -459,6 +461,7 @@ impl Call {
         let pkey = parent.and_then(|p| p.key);
         let (dir, last) = split_name(&name);
         let last = last.to_vec();
+        let named_dir = !dir.is_empty();
         // A PARENT record of a call relative to a directory descriptor names
         // either part of the name or the cwd: only its inode tells.
         let parent_of_dirfd = it.is("PARENT") && !is_fdcwd(fd) && self.dirfd_call();
@@ -480,6 +483,7 @@ impl Call {
                 parent: None,
                 parent_path: None,
                 last,
+                named_dir,
             };
         }
         let base: Option<&[u8]> = if name.first() == Some(&b'/') {
@@ -501,6 +505,7 @@ impl Call {
                 parent: pkey,
                 parent_path: Some(dir_path),
                 last,
+                named_dir,
             };
         }
         let loc = match (pkey, it.key) {
@@ -520,6 +525,7 @@ impl Call {
             parent: pkey,
             parent_path: None,
             last,
+            named_dir,
         }
     }
 
@@ -1145,15 +1151,17 @@ impl FsTracker {
     fn operand(&mut self, call: &Call, it: &Item, second: bool, with_parent: bool) -> Located {
         let mut l = call.locate(it, second, with_parent);
         if let (Some(pk), Some(pp)) = (l.parent, &l.parent_path) {
-            // In a rename of a directory, the directory known by inode wins
-            // over the name: the CWD record is written after the call, so a
-            // rename that moves the cwd (or an ancestor of it) makes
-            // cwd-joined names wrong. Otherwise the name is the fresher
-            // knowledge (an inode may have been reused unseen).
+            // The directory known by inode wins over the name where the name
+            // may mislead: a directory part may go through symlinks (the
+            // PARENT's inode is the real directory), and in a rename of a
+            // directory the CWD record, written after the call, may show a
+            // cwd the rename moved. A bare name in the cwd is otherwise
+            // placed by the cwd, the fresher knowledge (an inode may have
+            // been reused unseen).
             let plain = !l.last.is_empty() && l.last != b"." && l.last != b"..";
             let moves_dir = call.is(&["rename", "renameat", "renameat2"])
                 && call.items.iter().any(|i| i.is("CREATE") && i.is_dir());
-            if plain && moves_dir && self.node_path(pk).is_some() {
+            if plain && (moves_dir || l.named_dir) && self.node_path(pk).is_some() {
                 if let Loc::Known(lexical) = &l.loc {
                     l.loc = Loc::InDir {
                         dir: pk,

@@ -1765,6 +1765,12 @@ fn fsaction_log_replays_to_the_real_tree() {
         &w.join("moved2"),
         "touch moved/d0/f0 new1 moved/d2/new2 && ln moved/d0/f1 hard && ln -s moved/d0/f2 soft && ln -s ../pre dirlink && touch -h soft",
     );
+    s.workload(
+        "through symlinked directories",
+        &w.join("moved2"),
+        "ln -s moved/d0 sl && touch sl/viasym && mv sl/viasym sl/viasym2 && mkdir sl/dir && echo x > sl/dir/f \
+         && cd sl && touch here && mv here ../sl/there && chmod 600 there && rm ../sl/viasym2",
+    );
     s.workload("find -delete", &w, "find untar -delete");
     s.workload(
         "rm -rf",
