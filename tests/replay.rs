@@ -157,6 +157,6 @@ fn the_recorded_log_replays_to_the_recorded_tree() {
         }
         checked += 1;
     }
-    assert_eq!(checked, 17, "workloads replayed");
+    assert_eq!(checked, 18, "workloads replayed");
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
