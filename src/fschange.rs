@@ -590,7 +590,12 @@ fn key_of(md: &std::fs::Metadata) -> Key {
 /// seen, to give every change its absolute path.
 ///
 /// How a path is found, for each path argument of a syscall:
-/// - an absolute name, or one relative to the cwd, is joined to the cwd;
+/// - a name without `/` relative to the cwd is joined to the cwd; an
+///   absolute name or one with a directory part is the last component in
+///   the directory its PARENT record names by inode when that directory is
+///   known (the name may go through symlinks), else joined to the cwd;
+/// - in a rename of a directory, the directories are taken by inode (the
+///   CWD record is written after the call, which may have moved the cwd);
 /// - a name relative to a directory descriptor is the *last* component of
 ///   the name inside the directory its PARENT record names by inode (the
 ///   kernel writes the directory part of the name there, or the cwd when the
