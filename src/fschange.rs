@@ -1441,7 +1441,13 @@ impl FsTracker {
         };
         // O_TMPFILE: a file without a name (no directory entry changes),
         // until linkat gives it one.
-        if opens && s != "openat2" && s != "creat" && flags & O_TMPFILE == O_TMPFILE {
+        // (Open flags are a C int: a wider value is not flags.)
+        if opens
+            && s != "openat2"
+            && s != "creat"
+            && flags <= u64::from(u32::MAX)
+            && flags & O_TMPFILE == O_TMPFILE
+        {
             if let Some(k) = call
                 .items
                 .iter()
