@@ -95,17 +95,7 @@ impl ChangeKind {
     /// A file-type name as [`FsChange::file_type`] has it (`file`, `dir`,
     /// ...), for readers of the JSON log.
     pub fn file_type_name(s: &str) -> Option<&'static str> {
-        [
-            "dir",
-            "file",
-            "symlink",
-            "char-device",
-            "block-device",
-            "fifo",
-            "socket",
-        ]
-        .into_iter()
-        .find(|t| *t == s)
+        FILE_TYPES.iter().map(|(_, name)| *name).find(|t| *t == s)
     }
 
     /// The action name for the log line when libauparse's normalized action
@@ -184,6 +174,17 @@ pub struct FsChange {
     pub complete: bool,
 }
 
+/// The file types a PATH record's `mode` tells (`S_IFMT` bits), by name.
+const FILE_TYPES: [(u32, &str); 7] = [
+    (0o040000, "dir"),
+    (0o100000, "file"),
+    (0o120000, "symlink"),
+    (0o020000, "char-device"),
+    (0o060000, "block-device"),
+    (0o010000, "fifo"),
+    (0o140000, "socket"),
+];
+
 /// One PATH record, decoded.
 #[derive(Debug, Clone)]
 struct Item {
@@ -221,16 +222,11 @@ impl Item {
     }
 
     fn file_type(&self) -> Option<&'static str> {
-        Some(match self.mode? & 0o170000 {
-            0o040000 => "dir",
-            0o100000 => "file",
-            0o120000 => "symlink",
-            0o020000 => "char-device",
-            0o060000 => "block-device",
-            0o010000 => "fifo",
-            0o140000 => "socket",
-            _ => return None,
-        })
+        let format = self.mode? & 0o170000;
+        FILE_TYPES
+            .iter()
+            .find(|(bits, _)| *bits == format)
+            .map(|(_, name)| *name)
     }
 
     fn is_dir(&self) -> bool {
