@@ -5,15 +5,39 @@
 //! whatever bytes the process used. This crate keeps them as bytes and only
 //! escapes when text is needed.
 //!
-//! # The escaping scheme (JSON and other text output)
-//! - Valid UTF-8 is written unchanged.
+//! # The escaping scheme
+//! One scheme, lossless, for JSON and every other text output of bytes:
+//! - Valid UTF-8 is written unchanged, except the backslash.
+//! - A backslash is written as two: `\\`.
 //! - Each byte that is not part of a valid UTF-8 sequence is written as the
 //!   four characters `\xHH` (backslash, `x`, two lowercase hex digits).
 //!
-//! So `caf\xE9` (Latin-1 `café`) becomes the JSON string `"caf\\xe9"`. The
-//! original bytes can always be recovered exactly from the raw value of the
-//! field, which the kernel hex-encodes whenever a name holds such bytes.
+//! [`escape`] applies it. For text meant to stay on one line
+//! ([`escape_text`], and `Bytes`' [`Display`](std::fmt::Display)), the ASCII
+//! control characters (0x00 to 0x1f and 0x7f) are written `\xHH` too.
+//!
+//! Since a backslash in the bytes always comes out doubled, a single
+//! backslash always starts an escape, and [`unescape`] recovers the exact
+//! bytes from either form: `caf\xE9` (Latin-1 `café`) is the text `caf\xe9`,
+//! the valid name `caf\xe9` (with a real backslash) is the text `caf\\xe9`,
+//! and each reads back as what it was.
+//!
+//! ```
+//! use auparse::bytes::{escape, escape_text, unescape};
+//!
+//! let name = b"caf\xe9 \\ \n";
+//! assert_eq!(escape(name), "caf\\xe9 \\\\ \n");
+//! assert_eq!(escape_text(name), "caf\\xe9 \\\\ \\x0a");
+//! assert_eq!(unescape(&escape(name)).unwrap(), name);
+//! assert_eq!(unescape(&escape_text(name)).unwrap(), name);
+//! ```
+//!
+//! In JSON the escaped text is then a JSON string as usual (the JSON writer
+//! of [`format::json`](crate::format::json) and `Bytes`' `Serialize` give
+//! the same bytes as `serde_json` does for the escaped text), so a JSON
+//! parser gives the escaped text, and [`unescape`] the bytes.
 
+use serde::de::{self, Deserialize, Deserializer, Visitor};
 use serde::{Serialize, Serializer};
 use std::borrow::Cow;
 use std::fmt::{self, Write as _};
@@ -36,9 +60,10 @@ enum Repr {
 }
 
 impl Bytes {
-    /// The bytes as text: borrowed when valid UTF-8, otherwise [escaped](self).
+    /// The bytes as text in the lossless [escaping scheme](self): borrowed
+    /// when nothing needs escaping.
     pub fn to_str_escaped(&self) -> Cow<'_, str> {
-        escape_invalid_utf8(self)
+        escape(self)
     }
 
     /// The bytes as `&str` if they are valid UTF-8.
@@ -162,37 +187,123 @@ impl PartialEq<&str> for Bytes {
 
 impl fmt::Debug for Bytes {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&*escape_invalid_utf8(self), f)
+        fmt::Debug::fmt(&*escape(self), f)
     }
 }
 
+/// The bytes as one line of text: [`escape_text`] (control characters,
+/// backslashes and invalid UTF-8 escaped, so a value never breaks a line).
 impl fmt::Display for Bytes {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&escape_invalid_utf8(self))
+        f.write_str(&escape_text(self))
     }
 }
 
+/// A string in the lossless [escaping scheme](self).
 impl Serialize for Bytes {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&escape_invalid_utf8(self))
+        s.serialize_str(&escape(self))
     }
 }
 
-/// Valid UTF-8 unchanged (borrowed); each invalid byte as `\xHH`.
-pub fn escape_invalid_utf8(bytes: &[u8]) -> Cow<'_, str> {
-    match std::str::from_utf8(bytes) {
-        Ok(s) => Cow::Borrowed(s),
-        Err(_) => {
-            let mut out = String::with_capacity(bytes.len() + 8);
-            for chunk in bytes.utf8_chunks() {
-                out.push_str(chunk.valid());
-                for b in chunk.invalid() {
-                    let _ = write!(out, "\\x{b:02x}");
-                }
+/// A string in the [escaping scheme](self) (either form), unescaped.
+impl<'de> Deserialize<'de> for Bytes {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Bytes, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Bytes;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string of escaped bytes")
             }
-            Cow::Owned(out)
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Bytes, E> {
+                unescape(s).map(Bytes::from).map_err(E::custom)
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+/// True for a byte the scheme writes as is when it is valid UTF-8
+/// (`text`: in the one-line form).
+#[inline]
+fn plain(b: u8, text: bool) -> bool {
+    b != b'\\' && !(text && (b < 0x20 || b == 0x7f))
+}
+
+fn escape_with(bytes: &[u8], text: bool) -> Cow<'_, str> {
+    if let Ok(s) = std::str::from_utf8(bytes) {
+        if bytes.iter().all(|&b| plain(b, text)) {
+            return Cow::Borrowed(s);
         }
     }
+    let mut out = String::with_capacity(bytes.len() + 8);
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            if c == '\\' {
+                out.push_str("\\\\");
+            } else if text && (c < ' ' || c == '\x7f') {
+                let _ = write!(out, "\\x{:02x}", c as u32);
+            } else {
+                out.push(c);
+            }
+        }
+        for b in chunk.invalid() {
+            let _ = write!(out, "\\x{b:02x}");
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// The lossless [escaping scheme](self): backslash doubled, each byte of
+/// invalid UTF-8 as `\xHH`, the rest unchanged (borrowed when nothing
+/// needs escaping). [`unescape`] reverses it.
+pub fn escape(bytes: &[u8]) -> Cow<'_, str> {
+    escape_with(bytes, false)
+}
+
+/// [`escape`], and the ASCII control characters (0x00 to 0x1f, 0x7f) as
+/// `\xHH` too: text that stays on one line. [`unescape`] reverses it.
+pub fn escape_text(bytes: &[u8]) -> Cow<'_, str> {
+    escape_with(bytes, true)
+}
+
+/// Text that is not in the [escaping scheme](self): a backslash followed by
+/// something other than a backslash or `x` and two hex digits.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("bad escape at byte {offset}: a backslash must be followed by a backslash or xHH")]
+pub struct UnescapeError {
+    /// Where the bad escape starts in the text.
+    pub offset: usize,
+}
+
+/// The bytes of text written in the [escaping scheme](self) (by [`escape`]
+/// or [`escape_text`]): `\\` is one backslash, `\xHH` the byte 0xHH, every
+/// other character its UTF-8 bytes.
+pub fn unescape(text: &str) -> Result<Vec<u8>, UnescapeError> {
+    let b = text.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while let Some(off) = memchr::memchr(b'\\', &b[i..]) {
+        let at = i + off;
+        out.extend_from_slice(&b[i..at]);
+        match b.get(at + 1) {
+            Some(b'\\') => {
+                out.push(b'\\');
+                i = at + 2;
+            }
+            Some(b'x') => {
+                let hex = b.get(at + 2..at + 4).and_then(decode_hex);
+                match hex {
+                    Some(v) => out.extend_from_slice(&v),
+                    None => return Err(UnescapeError { offset: at }),
+                }
+                i = at + 4;
+            }
+            _ => return Err(UnescapeError { offset: at }),
+        }
+    }
+    out.extend_from_slice(&b[i..]);
+    Ok(out)
 }
 
 /// Decodes an even-length string of hex digits; `None` if it is not one.
@@ -232,19 +343,81 @@ mod tests {
     #[test]
     fn valid_utf8_is_borrowed_unchanged() {
         assert!(matches!(
-            escape_invalid_utf8("café \\x".as_bytes()),
-            Cow::Borrowed("café \\x")
+            escape("café x\n".as_bytes()),
+            Cow::Borrowed("café x\n")
+        ));
+        assert!(matches!(
+            escape_text("café x".as_bytes()),
+            Cow::Borrowed("café x")
         ));
     }
 
     #[test]
     fn invalid_bytes_become_backslash_x() {
-        assert_eq!(
-            escape_invalid_utf8(b"caf\xe9/\xff\xfe"),
-            "caf\\xe9/\\xff\\xfe"
-        );
+        assert_eq!(escape(b"caf\xe9/\xff\xfe"), "caf\\xe9/\\xff\\xfe");
         let json = serde_json::to_string(&Bytes::from(&b"a\xe9\n"[..])).unwrap();
         assert_eq!(json, r#""a\\xe9\n""#);
+    }
+
+    #[test]
+    fn backslash_x_text_and_invalid_byte_differ() {
+        // The four characters `\xe9` in a valid name and the invalid byte
+        // 0xE9 used to be written the same.
+        let text = escape(b"\\xe9");
+        let byte = escape(b"\xe9");
+        assert_ne!(text, byte);
+        assert_eq!(unescape(&text).unwrap(), b"\\xe9");
+        assert_eq!(unescape(&byte).unwrap(), b"\xe9");
+    }
+
+    #[test]
+    fn display_is_one_line() {
+        let b = Bytes::from(&b"a\nb\r\x1b[1m\x7f\\\xff"[..]);
+        assert_eq!(b.to_string(), "a\\x0ab\\x0d\\x1b[1m\\x7f\\\\\\xff");
+        assert_eq!(unescape(&b.to_string()).unwrap(), &b[..]);
+    }
+
+    #[test]
+    fn bad_escapes_are_refused() {
+        assert_eq!(unescape("a\\").unwrap_err().offset, 1);
+        assert_eq!(unescape("\\n").unwrap_err().offset, 0);
+        assert_eq!(unescape("ab\\xg0").unwrap_err().offset, 2);
+        assert_eq!(unescape("\\x4").unwrap_err().offset, 0);
+        assert_eq!(unescape("\\x41\\\\é").unwrap(), "A\\é".as_bytes());
+    }
+
+    #[test]
+    fn round_trip_random_bytes() {
+        // Any bytes -> escape / escape_text -> JSON -> unescape: the same
+        // bytes. Random strings biased towards the bytes that matter.
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        const PICK: &[u8] = b"\\x0a9fF\"\n\r\t\x00\x1b\x7f\x80\xc3\xa9\xe2\x82\xac\xf0\x9f\xff";
+        for _ in 0..20_000 {
+            let len = (next() % 24) as usize;
+            let v: Vec<u8> = (0..len)
+                .map(|_| {
+                    let r = next();
+                    if r % 3 == 0 {
+                        (r >> 8) as u8
+                    } else {
+                        PICK[(r >> 8) as usize % PICK.len()]
+                    }
+                })
+                .collect();
+            for text in [escape(&v), escape_text(&v)] {
+                assert_eq!(unescape(&text).unwrap(), v, "{v:?} as {text:?}");
+                let json = serde_json::to_string(&*text).unwrap();
+                let back: Bytes = serde_json::from_str(&json).unwrap();
+                assert_eq!(&back[..], &v[..]);
+            }
+            assert!(!escape_text(&v).bytes().any(|b| b < 0x20 || b == 0x7f));
+        }
     }
 
     #[test]

@@ -6,11 +6,17 @@ use crate::cursor::EventRef;
 use crate::normalize::Normalized;
 use crate::types::{FieldType, RecordType, Timestamp};
 use serde::ser::{SerializeStruct, Serializer};
-use serde::Serialize;
+use serde::{Deserialize, Deserializer, Serialize};
 use std::collections::BTreeMap;
 
 /// A complete audit event, owned.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+///
+/// `Serialize` writes every member (bytes in the lossless
+/// [escaping scheme](crate::bytes), `timestamp` as `{"sec","milli"}`, each
+/// field with its `value` as well), `Deserialize` reads that back into an
+/// equal event.
+/// This is what `auparse json --schema event` writes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Event {
     /// Serial number (`msg=audit(...:SERIAL)`).
@@ -30,9 +36,9 @@ pub struct Event {
     /// `ausearch --format csv --extra-labels` uses it: it fills the subject and
     /// object labels, and libauparse may pick other fields in this mode (a
     /// lone AVC record gets `tcontext` as its object). Filled only when
-    /// asked for ([`EventOptions::normalize_attrs`]). Not serialized. Boxed:
-    /// it is rarely filled, and an event without it stays small.
-    #[serde(skip)]
+    /// asked for ([`EventOptions::normalize_attrs`]); serialized only when
+    /// filled. Boxed: it is rarely filled, and an event without it stays small.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub normalized_all: Option<Box<Normalized>>,
     /// The EXECVE argument list, joined from `aN`, `aN_len` and `aN[i]` chunks
     /// across all EXECVE records of the event.
@@ -42,7 +48,7 @@ pub struct Event {
 }
 
 /// One record of an [`Event`].
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Record {
     /// Type number.
@@ -123,11 +129,31 @@ impl Serialize for Field {
     }
 }
 
+/// Reads what `Serialize` writes; `value` is derived, so it is not read.
+impl<'de> Deserialize<'de> for Field {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct Repr {
+            name: Bytes,
+            raw: Bytes,
+            interpreted: Bytes,
+            field_type: FieldType,
+        }
+        let r = Repr::deserialize(d)?;
+        Ok(Field {
+            name: r.name,
+            raw: r.raw,
+            interpreted: r.interpreted,
+            field_type: r.field_type,
+        })
+    }
+}
+
 impl Serialize for Value<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match *self {
             Value::Int(n) => s.serialize_i64(n),
-            Value::Text(t) => s.serialize_str(&crate::bytes::escape_invalid_utf8(t)),
+            Value::Text(t) => s.serialize_str(&crate::bytes::escape(t)),
             Value::Null => s.serialize_none(),
         }
     }

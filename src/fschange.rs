@@ -20,7 +20,7 @@ use serde::Serialize;
 use std::collections::{HashSet, VecDeque};
 
 /// What happened to a path.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 #[non_exhaustive]
 pub enum ChangeKind {
@@ -134,7 +134,10 @@ impl std::str::FromStr for ChangeKind {
 }
 
 /// One filesystem change of an event.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+///
+/// Serializes (and deserializes) as the JSON object described at
+/// [`format::json::write_change`](crate::format::json::write_change).
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct FsChange {
     /// What happened.

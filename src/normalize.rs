@@ -9,7 +9,7 @@ use auparse_sys as ffi;
 use serde::Serialize;
 
 /// A field the normalizer pointed at: where it is and what it says.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct NormField {
     /// Field name (`auid`, `name`, ...).
     pub field: Bytes,
@@ -20,13 +20,11 @@ pub struct NormField {
     /// Index of the record that holds it (0-based).
     pub record: usize,
     /// libauparse's classification of the field (`auparse_get_field_type`).
-    /// Not serialized.
-    #[serde(skip)]
     pub field_type: FieldType,
 }
 
 /// Whether the action succeeded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Outcome {
     /// `success=yes`, `res=success`, `res=1`, ...
@@ -36,7 +34,7 @@ pub enum Outcome {
 }
 
 /// The actor of a normalized event.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Subject {
     /// Usually the login uid (`auid`).
     pub primary: Option<NormField>,
@@ -47,13 +45,11 @@ pub struct Subject {
     /// The first subject attribute named `subj` (the MAC label), found the
     /// way `ausearch --extra-labels` looks for it. Only filled by a
     /// normalization that collects attributes ([`Event::normalized_all`](crate::Event::normalized_all)).
-    /// Not serialized.
-    #[serde(skip)]
     pub label: Option<NormField>,
 }
 
 /// The target of a normalized event.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Object {
     /// Usually a path, address or account.
     pub primary: Option<NormField>,
@@ -65,20 +61,17 @@ pub struct Object {
     pub kind: Option<Bytes>,
     /// For a primary object that is a socket address (`saddr`):
     /// `auparse_interpret_sock_address`, or `auparse_interpret_sock_family`
-    /// where there is no address. Not serialized.
-    #[serde(skip)]
+    /// where there is no address.
     pub primary_sock: Option<Bytes>,
     /// The first object attribute named `obj` (the MAC label), found the way
     /// `ausearch --extra-labels` looks for it. Only filled by a normalization
     /// that collects attributes ([`Event::normalized_all`](crate::Event::normalized_all)).
-    /// Not serialized.
-    #[serde(skip)]
     pub label: Option<NormField>,
 }
 
 /// The normalized view of one event, computed by a fresh `auparse_normalize`
 /// call on that event (never left over from another event).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Normalized {
     /// Event kind (`auparse_normalize_get_event_kind`), e.g. `audit-rule`.
     pub kind: Option<Bytes>,

@@ -2,7 +2,7 @@
 //! integers are total: values this crate does not know become `Unknown(n)`.
 
 use auparse_sys as ffi;
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 
 /// How libauparse classifies a field, which decides how it is interpreted
@@ -124,12 +124,78 @@ impl Serialize for FieldType {
     }
 }
 
+/// The name `Serialize` writes (`EscapedFile`, `Unknown(77)`).
+impl std::str::FromStr for FieldType {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        use FieldType::*;
+        Ok(match s {
+            "Unclassified" => Unclassified,
+            "Uid" => Uid,
+            "Gid" => Gid,
+            "Syscall" => Syscall,
+            "Arch" => Arch,
+            "Exit" => Exit,
+            "Escaped" => Escaped,
+            "Perm" => Perm,
+            "Mode" => Mode,
+            "Sockaddr" => Sockaddr,
+            "Flags" => Flags,
+            "Promisc" => Promisc,
+            "Capability" => Capability,
+            "Success" => Success,
+            "A0" => A0,
+            "A1" => A1,
+            "A2" => A2,
+            "A3" => A3,
+            "Signal" => Signal,
+            "List" => List,
+            "TtyData" => TtyData,
+            "Session" => Session,
+            "CapBitmap" => CapBitmap,
+            "Nfproto" => Nfproto,
+            "Icmptype" => Icmptype,
+            "Protocol" => Protocol,
+            "Addr" => Addr,
+            "Personality" => Personality,
+            "Seccomp" => Seccomp,
+            "Oflag" => Oflag,
+            "Mmap" => Mmap,
+            "ModeShort" => ModeShort,
+            "MacLabel" => MacLabel,
+            "Proctitle" => Proctitle,
+            "Hook" => Hook,
+            "Netaction" => Netaction,
+            "Macproto" => Macproto,
+            "IoctlReq" => IoctlReq,
+            "EscapedKey" => EscapedKey,
+            "EscapedFile" => EscapedFile,
+            "Fanotify" => Fanotify,
+            "Nlmcgrp" => Nlmcgrp,
+            "Resolve" => Resolve,
+            _ => s
+                .strip_prefix("Unknown(")
+                .and_then(|r| r.strip_suffix(')'))
+                .and_then(|n| n.parse().ok())
+                .map(Unknown)
+                .ok_or_else(|| format!("unknown field type '{s}'"))?,
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for FieldType {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = std::borrow::Cow::<str>::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 /// An audit record type number (`type=` in the log, e.g. 1300 for SYSCALL).
 ///
 /// A newtype rather than an enum: the kernel and user space add record types
 /// all the time, and every number is valid. Common types have constants; the
 /// name of any type comes from libauparse ([`RecordRef::type_name`](crate::RecordRef::type_name)).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct RecordType(pub u32);
 
@@ -191,7 +257,12 @@ impl EscapeMode {
 }
 
 /// Time of an event: seconds since the epoch and milliseconds, as in `msg=audit(S.MMM:serial)`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+///
+/// Serialized as `{"sec":S,"milli":M}`, exact for every value (a float
+/// would lose the milliseconds of far-off seconds).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize,
+)]
 pub struct Timestamp {
     /// Seconds since 1970-01-01 UTC.
     pub sec: i64,
@@ -203,11 +274,5 @@ impl Timestamp {
     /// Seconds as a float (`1653911717.02`), the original tool's `timestamp`.
     pub fn as_f64(self) -> f64 {
         self.sec as f64 + f64::from(self.milli) / 1000.0
-    }
-}
-
-impl Serialize for Timestamp {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_f64(self.as_f64())
     }
 }

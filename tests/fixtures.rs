@@ -77,7 +77,7 @@ fn events_of(path: &Path) -> Vec<Event> {
 }
 
 fn show(b: &[u8]) -> String {
-    auparse::bytes::escape_invalid_utf8(b).into_owned()
+    auparse::bytes::escape(b).into_owned()
 }
 
 #[test]

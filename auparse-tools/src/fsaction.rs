@@ -8,11 +8,9 @@
 
 use crate::input::{self, Handler, ReadOptions, Source};
 use crate::{CmdResult, Fatal};
-use auparse::format::json::{
-    rfc3339, write_change_fields, write_change_outcome, write_opt, write_str,
-};
+use auparse::format::json::write_change_line;
 use auparse::format::pretty::write_escaped;
-use auparse::{join_normalize, ChangeKind, Event, Feeder, FsChange, FsTracker, RecordType};
+use auparse::{join_normalize, ChangeKind, Event, Feeder, FsChange, FsTracker};
 use clap::{Args as ClapArgs, ValueEnum};
 use std::collections::VecDeque;
 use std::ffi::OsString;
@@ -396,7 +394,7 @@ impl Plugin {
             }
             LogFormat::Json => {
                 let ev = self.events.iter().rev().find(|e| e.serial == c.serial);
-                json_line(c, ev, &mut out);
+                write_change_line(c, ev, &mut out);
             }
         }
         out
@@ -416,48 +414,6 @@ impl Plugin {
             self.sink.reopen();
         }
     }
-}
-
-/// A change as one JSON object: the change, plus who did it.
-fn json_line(c: &FsChange, ev: Option<&Event>, out: &mut Vec<u8>) {
-    out.extend_from_slice(b"{\"time\":");
-    write_str(
-        out,
-        rfc3339(c.timestamp.sec, c.timestamp.milli, false).as_bytes(),
-    );
-    let _ = write!(out, ",\"serial\":{},\"change\":", c.serial);
-    write_str(out, c.kind.as_str().as_bytes());
-    out.push(b',');
-    write_change_fields(c, out);
-    let sys = ev.and_then(|e| e.record(RecordType::SYSCALL));
-    let raw = |n: &str| sys.and_then(|r| r.field(n)).map(|f| &f.raw[..]);
-    let interp = |n: &str| sys.and_then(|r| r.field(n)).map(|f| &f.interpreted[..]);
-    for (name, field) in [("uid", "uid"), ("auid", "auid")] {
-        let _ = write!(out, ",\"{name}\":");
-        match raw(field).and_then(|r| std::str::from_utf8(r).ok()?.parse::<u64>().ok()) {
-            Some(n) => {
-                let _ = write!(out, "{n}");
-            }
-            None => out.extend_from_slice(b"null"),
-        }
-        let _ = write!(out, ",\"{name}_name\":");
-        write_opt(out, interp(field));
-    }
-    out.extend_from_slice(b",\"pid\":");
-    match raw("pid").and_then(|r| std::str::from_utf8(r).ok()?.parse::<u64>().ok()) {
-        Some(n) => {
-            let _ = write!(out, "{n}");
-        }
-        None => out.extend_from_slice(b"null"),
-    }
-    out.extend_from_slice(b",\"exe\":");
-    write_opt(out, interp("exe"));
-    out.extend_from_slice(b",\"comm\":");
-    write_opt(out, interp("comm"));
-    out.extend_from_slice(b",\"key\":");
-    write_opt(out, ev.and_then(|e| e.keys.first()).map(|k| &k[..]));
-    write_change_outcome(c, out);
-    out.extend_from_slice(b"}\n");
 }
 
 impl Handler for Plugin {

@@ -90,7 +90,11 @@ pub fn feeder_formats(data: &[u8]) {
     write_all_formats(&events, color, extra);
 }
 
-/// Every output format of `events`; asserts the JSON lines parse, one per event.
+/// Every output format of `events`, each line checked: a JSON line parses as
+/// an object and reads back into the same `Event` (the `event` schema) or
+/// the same changes; a text, csv or pretty line holds no control character
+/// (text and csv: one line per event, as ausearch: no byte below 0x20 but
+/// the newline); the fsaction log lines (text and JSON) likewise.
 pub fn write_all_formats(events: &[Event], color: bool, extra: bool) {
     let mut tracker = FsTracker::with_capacity(64);
     let jopts = json::JsonOptions::new(false);
@@ -103,51 +107,134 @@ pub fn write_all_formats(events: &[Event], color: bool, extra: bool) {
         extra_obj2: extra,
     });
 
-    let mut js = Vec::new();
-    let mut other = Vec::new();
-    csv.header(&mut other);
+    let mut out = Vec::new();
+    csv.header(&mut out);
+    check_text_lines("csv header", &out, 1);
     for ev in events {
         let changes = tracker.changes(ev);
-        let before = js.len();
-        json::write_event(ev, &changes, &jopts, &mut js);
-        check_json_line(&js[before..]);
-        pretty::write_event(ev, &changes, &popts, &mut other);
-        text::write_text(ev, &topts, &mut other);
-        csv.row(ev, &mut other);
-        for c in &changes {
-            check_change(c);
+        out.clear();
+        json::write_event(ev, &changes, &jopts, &mut out);
+        let v = check_json_line(&out);
+        let listed = v["changes"].as_array().expect("changes[] is an array");
+        assert_eq!(listed.len(), changes.len(), "one JSON object per change");
+        for (c, j) in changes.iter().zip(listed) {
+            let back: FsChange = serde_json::from_value(j.clone()).expect("change reads back");
+            assert_eq!(&back, c, "a change of the event line reads back unequal");
         }
-        // Keep memory bounded on long inputs.
-        other.clear();
+        check_event_round_trip(ev);
+
+        out.clear();
+        text::write_text(ev, &topts, &mut out);
+        check_text_lines("text", &out, 1);
+        out.clear();
+        csv.row(ev, &mut out);
+        check_text_lines("csv", &out, 1);
+        out.clear();
+        pretty::write_event(ev, &changes, &popts, &mut out);
+        check_pretty_lines(&out);
+        for c in &changes {
+            check_change(c, Some(ev));
+        }
     }
     for c in tracker.flush() {
-        check_change(&c);
+        check_change(&c, None);
     }
-    let lines = js.split(|&b| b == b'\n').filter(|l| !l.is_empty()).count();
-    assert_eq!(lines, events.len(), "one JSON line per event");
+}
+
+/// An event through serde_json and back is the same event.
+pub fn check_event_round_trip(ev: &Event) {
+    let js = serde_json::to_string(ev).expect("an event serializes");
+    assert!(!js.contains('\n'), "a newline inside the event's JSON");
+    let back: Event = serde_json::from_str(&js)
+        .unwrap_or_else(|e| panic!("event JSON does not read back ({e}): {js}"));
+    assert_eq!(&back, ev, "event JSON reads back unequal: {js}");
+}
+
+/// Lines of text output: `n` lines, each ending in a newline, no other
+/// byte below 0x20.
+pub fn check_text_lines(what: &str, out: &[u8], n: usize) {
+    assert_eq!(out.last(), Some(&b'\n'), "{what} ends in a newline");
+    let lines = out.iter().filter(|&&b| b == b'\n').count();
+    assert_eq!(
+        lines,
+        n,
+        "{what}: {lines} lines instead of {n}: {:?}",
+        String::from_utf8_lossy(out)
+    );
+    if let Some(b) = out.iter().find(|&&b| b < 0x20 && b != b'\n') {
+        panic!(
+            "{what}: control byte {b:#04x} in {:?}",
+            String::from_utf8_lossy(out)
+        );
+    }
+}
+
+/// Pretty output: no control character but the newline (and ESC of the
+/// colour codes the writer itself adds).
+fn check_pretty_lines(out: &[u8]) {
+    let text = std::str::from_utf8(out).expect("pretty output is UTF-8");
+    // Colour codes are `ESC [ digits ; m`: take them out, then nothing but
+    // newlines may be a control character.
+    let mut plain = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find('\x1b') {
+        plain.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        let end = after
+            .strip_prefix('[')
+            .and_then(|a| {
+                a.find('m')
+                    .filter(|&m| a[..m].bytes().all(|b| b.is_ascii_digit() || b == b';'))
+            })
+            .unwrap_or_else(|| panic!("a raw ESC in pretty output: {text:?}"));
+        rest = &after[end + 2..];
+    }
+    plain.push_str(rest);
+    if let Some(c) = plain.chars().find(|&c| c.is_control() && c != '\n') {
+        panic!(
+            "control character U+{:04X} in pretty output {text:?}",
+            c as u32
+        );
+    }
 }
 
 /// One JSON line: ends in a newline, has no other, parses as an object.
-fn check_json_line(line: &[u8]) {
+fn check_json_line(line: &[u8]) -> serde_json::Value {
     assert_eq!(line.last(), Some(&b'\n'), "JSON line ends in a newline");
     let body = &line[..line.len() - 1];
     assert!(!body.contains(&b'\n'), "a newline inside a JSON line");
     let v: serde_json::Value = serde_json::from_slice(body)
         .unwrap_or_else(|e| panic!("invalid JSON ({e}): {}", String::from_utf8_lossy(body)));
     assert!(v.is_object(), "JSON line is an object");
+    v
 }
 
-/// A change's JSON object parses, and its text-form paths are one clean line.
-fn check_change(c: &FsChange) {
+/// A change's JSON object is serde_json's, byte for byte, and reads back
+/// equal; the fsaction log's JSON line of it reads back equal too, and its
+/// text line is one clean line.
+fn check_change(c: &FsChange, ev: Option<&Event>) {
     let mut out = Vec::new();
     json::write_change(c, &mut out);
-    let v: serde_json::Value = serde_json::from_slice(&out).unwrap_or_else(|e| {
+    let serde = serde_json::to_vec(c).expect("a change serializes");
+    assert_eq!(
+        String::from_utf8_lossy(&out),
+        String::from_utf8_lossy(&serde),
+        "write_change differs from serde_json"
+    );
+    let back: FsChange = serde_json::from_slice(&out).unwrap_or_else(|e| {
         panic!(
-            "invalid change JSON ({e}): {}",
+            "change JSON does not read back ({e}): {}",
             String::from_utf8_lossy(&out)
         )
     });
-    assert!(v.is_object());
+    assert_eq!(&back, c, "change JSON reads back unequal");
+
+    out.clear();
+    json::write_change_line(c, ev, &mut out);
+    check_json_line(&out);
+    let back: FsChange = serde_json::from_slice(&out).expect("log line reads back");
+    assert_eq!(&back, c, "log line reads back unequal");
+
     for p in [Some(&c.path), c.old_path.as_ref(), c.target.as_ref()]
         .into_iter()
         .flatten()
@@ -221,7 +308,7 @@ pub fn fschange(data: &[u8]) {
     changes.extend(tracker.flush());
     assert_eq!(tracker.pending(), 0, "flush left changes pending");
     for c in &changes {
-        check_change(c);
+        check_change(c, None);
         // Paths are joined to the cwd and normalized lexically (they stay
         // relative when the event has no absolute cwd): normalizing again
         // changes nothing.
@@ -237,24 +324,41 @@ pub fn fschange(data: &[u8]) {
     write_all_formats(&events, false, true);
 }
 
-/// Target `escape`: `json::write_str` gives a JSON string that decodes back
-/// to the input (with `\xHH` for each invalid byte); `pretty::write_escaped`
-/// gives one line without control characters that unescapes to the input.
+/// Target `escape`: `json::write_str` writes the bytes as serde_json writes
+/// their escaped text ([`auparse::bytes::escape`]), byte for byte; the JSON
+/// parses, and unescaping gives the input back; the one-line form
+/// (`escape_text`, `Bytes`' `Display`) has no control character and
+/// unescapes to the input; `pretty::write_escaped` is one clean line.
 pub fn escape(data: &[u8]) {
     let mut out = Vec::new();
     json::write_str(&mut out, data);
+    let serde = serde_json::to_vec(&*auparse::bytes::escape(data)).expect("serializes");
+    assert_eq!(
+        String::from_utf8_lossy(&out),
+        String::from_utf8_lossy(&serde),
+        "write_str differs from serde_json"
+    );
     let decoded: String = serde_json::from_slice(&out).unwrap_or_else(|e| {
         panic!(
             "write_str gave invalid JSON ({e}): {}",
             String::from_utf8_lossy(&out)
         )
     });
-    if let Ok(s) = std::str::from_utf8(data) {
-        assert_eq!(decoded, s, "JSON string does not decode to the input");
-    } else {
-        assert_eq!(decoded, auparse::bytes::escape_invalid_utf8(data));
-    }
+    assert_eq!(
+        auparse::bytes::unescape(&decoded).expect("unescapes"),
+        data,
+        "JSON string does not decode to the input"
+    );
+    let back: auparse::Bytes = serde_json::from_slice(&out).expect("Bytes deserializes");
+    assert_eq!(&back[..], data);
     assert!(!out.contains(&b'\n'), "raw newline in a JSON string");
+
+    let shown = auparse::Bytes::from(data).to_string();
+    assert!(
+        !shown.bytes().any(|b| b < 0x20 || b == 0x7f),
+        "control character in Display: {shown:?}"
+    );
+    assert_eq!(auparse::bytes::unescape(&shown).expect("unescapes"), data);
     check_pretty_escape(data);
 }
 

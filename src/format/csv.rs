@@ -84,8 +84,21 @@ impl CsvWriter {
         out.push(b'\n');
     }
 
-    /// Appends the row of `ev`.
+    /// Appends the row of `ev`: always one line, control characters in
+    /// values escaped as ausearch's TTY mode does (`\ooo`), whatever escape
+    /// mode the event was read in.
     pub fn row(&self, ev: &Event, out: &mut Vec<u8>) {
+        let start = out.len();
+        self.row_as_read(ev, out);
+        // Every row ends in its newline: escape what comes before it.
+        let newline = out.pop();
+        debug_assert_eq!(newline, Some(b'\n'));
+        super::tty_escape_from(out, start);
+        out.push(b'\n');
+    }
+
+    /// The row with the values as the event holds them.
+    fn row_as_read(&self, ev: &Event, out: &mut Vec<u8>) {
         let o = &self.opts;
         // NODE
         if ev.node.is_some() {

@@ -21,7 +21,13 @@
 //! - `key`: the first rule key (`keys` has them all), `null` when none.
 //! - `filepath`: the absolute path of the first filesystem change, else of the
 //!   file the normalized event acted on, else `""`.
-//! - Strings: invalid UTF-8 bytes are written `\xHH` ([`crate::bytes`]).
+//! - Strings: bytes in the lossless [escaping scheme](crate::bytes)
+//!   (backslash doubled, invalid UTF-8 as `\xHH`), then as a JSON string,
+//!   byte for byte as `serde_json` writes that text:
+//!   [`bytes::unescape`](crate::bytes::unescape) of the parsed string gives
+//!   back the exact bytes.
+//! - `null` where libauparse shows `(null)` (the kernel had no value), as
+//!   the original did.
 
 use crate::bytes::Bytes;
 use crate::event::{Event, Value};
@@ -45,19 +51,19 @@ impl JsonOptions {
     }
 }
 
-/// Bytes that need more than a copy: control characters, `"`, `\\`, DEL,
-/// and every non-ASCII byte (checked as UTF-8).
+/// Bytes that need more than a copy: control characters, `"`, `\\`, and
+/// every non-ASCII byte (checked as UTF-8).
 const SPECIAL: [bool; 256] = {
     let mut t = [false; 256];
     let mut i = 0;
     while i < 256 {
-        t[i] = i < 0x20 || i == b'"' as usize || i == b'\\' as usize || i >= 0x7f;
+        t[i] = i < 0x20 || i == b'"' as usize || i == b'\\' as usize || i >= 0x80;
         i += 1;
     }
     t
 };
 
-/// True if any byte of `x` is special: below 0x20, `"`, `\\`, 0x7f or non-ASCII
+/// True if any byte of `x` is special: below 0x20, `"`, `\\` or non-ASCII
 /// (the classic "has a zero byte" bit tricks, eight bytes at once).
 #[inline]
 fn any_special(x: u64) -> bool {
@@ -65,15 +71,13 @@ fn any_special(x: u64) -> bool {
     const HI: u64 = 0x8080_8080_8080_8080;
     let zero = |v: u64| v.wrapping_sub(LO) & !v & HI;
     let below_space = x.wrapping_sub(LO * 0x20) & !x & HI;
-    (x & HI)
-        | below_space
-        | zero(x ^ (LO * u64::from(b'"')))
-        | zero(x ^ (LO * u64::from(b'\\')))
-        | zero(x ^ (LO * 0x7f))
+    (x & HI) | below_space | zero(x ^ (LO * u64::from(b'"'))) | zero(x ^ (LO * u64::from(b'\\')))
         != 0
 }
 
-/// Appends `s` as a JSON string (quotes included), escaping invalid UTF-8 as `\xHH`.
+/// Appends `s` as a JSON string (quotes included) in the lossless
+/// [escaping scheme](crate::bytes): the same bytes as
+/// `serde_json::to_string(&auparse::bytes::escape(s))`, faster.
 pub fn write_str(out: &mut Vec<u8>, s: &[u8]) {
     out.push(b'"');
     // Fast path: runs of plain ASCII are copied as they are.
@@ -119,16 +123,21 @@ fn write_utf8(out: &mut Vec<u8>, s: &[u8]) {
     }
 }
 
+/// Valid UTF-8 as a JSON string's content, escaped as serde_json does
+/// (`\b`, `\f`, `\n`, `\r`, `\t`, `\u00xx` for other controls), a backslash
+/// doubled first by the escaping scheme (so four in the JSON text).
 fn write_valid(out: &mut Vec<u8>, s: &[u8]) {
     let mut start = 0;
     for (i, &b) in s.iter().enumerate() {
         let esc: &[u8] = match b {
             b'"' => b"\\\"",
-            b'\\' => b"\\\\",
+            b'\\' => b"\\\\\\\\",
             b'\n' => b"\\n",
             b'\r' => b"\\r",
             b'\t' => b"\\t",
-            0..=0x1f | 0x7f => b"",
+            0x08 => b"\\b",
+            0x0c => b"\\f",
+            0..=0x1f => b"",
             _ => continue,
         };
         out.extend_from_slice(&s[start..i]);
@@ -373,20 +382,64 @@ pub fn write_event(ev: &Event, changes: &[FsChange], opts: &JsonOptions, out: &m
     out.extend_from_slice(b"]}\n");
 }
 
-/// Writes the fields of a change as a JSON object (no newline).
+/// Writes a change as its JSON object (no newline): the one schema of a
+/// filesystem change, also used for `changes[]` of an event, for the
+/// fsaction log ([`write_change_line`]) and by `FsChange`'s `Serialize`
+/// (`serde_json::to_string(&change)` gives the same bytes):
+///
+/// ```text
+/// {"kind":"created","action":"created-file","path":"/srv/a","old_path":null,"target":null,
+///  "file_type":"file","inode":1048578,"syscall":"openat","success":true,"dir_known":true,
+///  "complete":true,"serial":1001,"timestamp":{"sec":1653911717,"milli":20},
+///  "time":"2022-05-30T11:55:17.020+00:00"}
+/// ```
+///
+/// `time` is `timestamp` in RFC 3339 (UTC), for people; `null` for a time
+/// out of its range. It reads back into an equal `FsChange`
+/// (`serde_json::from_str`), extra members ignored.
 pub fn write_change(c: &FsChange, out: &mut Vec<u8>) {
-    out.extend_from_slice(b"{\"kind\":");
-    write_str(out, c.kind.as_str().as_bytes());
-    out.push(b',');
-    write_change_fields(c, out);
-    write_change_outcome(c, out);
+    write_change_members(c, out);
     out.push(b'}');
 }
 
-/// `"action":…,"path":…,"old_path":…,"target":…,"file_type":…,"inode":…`
-/// of a change (no braces), shared by [`write_change`] and the fsaction log.
-pub fn write_change_fields(c: &FsChange, out: &mut Vec<u8>) {
-    out.extend_from_slice(b"\"action\":");
+/// A change as one line of the fsaction log: the change's members
+/// ([`write_change`]), then who made it, from the event's SYSCALL record:
+/// `uid`, `uid_name`, `auid`, `auid_name`, `pid` (numbers, `null` when
+/// missing), `exe`, `comm` and `key` (strings or `null`); and a newline.
+pub fn write_change_line(c: &FsChange, ev: Option<&Event>, out: &mut Vec<u8>) {
+    write_change_members(c, out);
+    let sys = ev.and_then(|e| e.record(crate::RecordType::SYSCALL));
+    let field = |n: &str| sys.and_then(|r| r.field(n));
+    let number = |out: &mut Vec<u8>, n: &str| match field(n)
+        .and_then(|f| std::str::from_utf8(&f.raw).ok()?.parse::<u64>().ok())
+    {
+        Some(n) => {
+            let _ = write!(out, "{n}");
+        }
+        None => out.extend_from_slice(b"null"),
+    };
+    for name in ["uid", "auid"] {
+        let _ = write!(out, ",\"{name}\":");
+        number(out, name);
+        let _ = write!(out, ",\"{name}_name\":");
+        write_opt(out, field(name).map(|f| &f.interpreted[..]));
+    }
+    out.extend_from_slice(b",\"pid\":");
+    number(out, "pid");
+    for name in ["exe", "comm"] {
+        let _ = write!(out, ",\"{name}\":");
+        write_opt(out, field(name).map(|f| &f.interpreted[..]));
+    }
+    out.extend_from_slice(b",\"key\":");
+    write_opt(out, ev.and_then(|e| e.keys.first()).map(|k| &k[..]));
+    out.extend_from_slice(b"}\n");
+}
+
+/// `{"kind":…,…,"time":…` of a change: everything but the closing brace.
+fn write_change_members(c: &FsChange, out: &mut Vec<u8>) {
+    out.extend_from_slice(b"{\"kind\":\"");
+    out.extend_from_slice(c.kind.as_str().as_bytes());
+    out.extend_from_slice(b"\",\"action\":");
     write_str(out, c.action.as_bytes());
     out.extend_from_slice(b",\"path\":");
     write_str(out, &c.path);
@@ -402,18 +455,103 @@ pub fn write_change_fields(c: &FsChange, out: &mut Vec<u8>) {
         }
         None => out.extend_from_slice(b",\"inode\":null"),
     }
-}
-
-/// `,"syscall":…,"success":…,"dir_known":…,"complete":…` of a change.
-pub fn write_change_outcome(c: &FsChange, out: &mut Vec<u8>) {
+    out.extend_from_slice(b",\"syscall\":");
+    write_str(out, c.syscall.as_bytes());
     let _ = write!(
         out,
-        ",\"syscall\":\"{}\",\"success\":{},\"dir_known\":{},\"complete\":{}",
-        c.syscall.escape_default(),
-        c.success,
-        c.dir_known,
-        c.complete
+        ",\"success\":{},\"dir_known\":{},\"complete\":{},\"serial\":{},\"timestamp\":{{\"sec\":{},\"milli\":{}}},\"time\":",
+        c.success, c.dir_known, c.complete, c.serial, c.timestamp.sec, c.timestamp.milli
     );
+    write_time(out, c.timestamp);
+}
+
+/// `"2022-05-30T11:55:17.020+00:00"` (UTC), or `null` out of range.
+fn write_time(out: &mut Vec<u8>, t: crate::Timestamp) {
+    let at = out.len();
+    out.push(b'"');
+    write_datetime(out, t.sec, t.milli, false);
+    if out.len() == at + 1 {
+        out.truncate(at);
+        out.extend_from_slice(b"null");
+    } else {
+        out.push(b'"');
+    }
+}
+
+/// The change schema of [`write_change`].
+impl serde::Serialize for FsChange {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("FsChange", 15)?;
+        st.serialize_field("kind", &self.kind)?;
+        st.serialize_field("action", &Bytes::from(self.action.as_str()))?;
+        st.serialize_field("path", &self.path)?;
+        st.serialize_field("old_path", &self.old_path)?;
+        st.serialize_field("target", &self.target)?;
+        st.serialize_field("file_type", &self.file_type.map(Bytes::from))?;
+        st.serialize_field("inode", &self.inode)?;
+        st.serialize_field("syscall", &Bytes::from(self.syscall.as_str()))?;
+        st.serialize_field("success", &self.success)?;
+        st.serialize_field("dir_known", &self.dir_known)?;
+        st.serialize_field("complete", &self.complete)?;
+        st.serialize_field("serial", &self.serial)?;
+        st.serialize_field("timestamp", &self.timestamp)?;
+        let time = rfc3339(self.timestamp.sec, self.timestamp.milli, false);
+        st.serialize_field("time", &(!time.is_empty()).then_some(time))?;
+        st.end()
+    }
+}
+
+/// Reads the change schema of [`write_change`] (and fsaction log lines:
+/// their actor members are ignored).
+impl<'de> serde::Deserialize<'de> for FsChange {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(serde::Deserialize)]
+        struct Repr {
+            kind: crate::ChangeKind,
+            action: Bytes,
+            path: Bytes,
+            old_path: Option<Bytes>,
+            target: Option<Bytes>,
+            file_type: Option<Bytes>,
+            inode: Option<u64>,
+            syscall: Bytes,
+            success: bool,
+            dir_known: bool,
+            complete: bool,
+            serial: u64,
+            timestamp: crate::Timestamp,
+        }
+        use serde::de::Error as _;
+        let r = Repr::deserialize(d)?;
+        let text = |b: Bytes, what: &str| {
+            String::from_utf8(b.into_vec())
+                .map_err(|_| D::Error::custom(format!("{what} is not UTF-8")))
+        };
+        let file_type = match r.file_type {
+            None => None,
+            Some(t) => Some(
+                t.as_str()
+                    .and_then(crate::ChangeKind::file_type_name)
+                    .ok_or_else(|| D::Error::custom(format!("unknown file_type '{t}'")))?,
+            ),
+        };
+        Ok(FsChange {
+            kind: r.kind,
+            action: text(r.action, "action")?,
+            path: r.path,
+            old_path: r.old_path,
+            target: r.target,
+            file_type,
+            inode: r.inode,
+            success: r.success,
+            syscall: text(r.syscall, "syscall")?,
+            serial: r.serial,
+            timestamp: r.timestamp,
+            dir_known: r.dir_known,
+            complete: r.complete,
+        })
+    }
 }
 
 #[cfg(test)]
@@ -422,12 +560,21 @@ mod tests {
 
     #[test]
     fn strings_are_valid_json_and_lossless() {
+        let input = b"a\"b\\c\nd\x01e\x1b[31m caf\xe9 \xc3\xa9 \\xe9\x7f";
         let mut out = Vec::new();
-        write_str(&mut out, b"a\"b\\c\nd\x01e\x1b[31m caf\xe9 \xc3\xa9");
+        write_str(&mut out, input);
         let s = String::from_utf8(out).unwrap();
-        assert_eq!(s, r#""a\"b\\c\nd\u0001e\u001b[31m caf\\xe9 é""#);
-        let v: serde_json::Value = serde_json::from_str(&s).unwrap();
-        assert_eq!(v.as_str().unwrap(), "a\"b\\c\nd\u{1}e\u{1b}[31m caf\\xe9 é");
+        // The backslash doubled, then JSON-escaped: four in the JSON text.
+        assert_eq!(
+            s,
+            "\"a\\\"b\\\\\\\\c\\nd\\u0001e\\u001b[31m caf\\\\xe9 é \\\\\\\\xe9\x7f\""
+        );
+        assert_eq!(
+            s,
+            serde_json::to_string(&crate::bytes::escape(input)).unwrap()
+        );
+        let v: String = serde_json::from_str(&s).unwrap();
+        assert_eq!(crate::bytes::unescape(&v).unwrap(), input);
     }
 
     #[test]

@@ -39,6 +39,32 @@ thread_local! {
     static LAST: Cell<Option<(i64, Option<LocalTime>)>> = const { Cell::new(None) };
 }
 
+/// What ausearch's TTY escaping (libauparse's `AUPARSE_ESC_TTY`) does to
+/// text, applied to `out[start..]`: each byte below 0x20 as `\ooo` octal.
+/// Its output has no such byte, so it is idempotent: values that libauparse
+/// already escaped (an event read in [`EscapeMode::Tty`](crate::EscapeMode))
+/// come out unchanged, and values read in any other mode come out as
+/// ausearch shows them. The text and csv writers apply it to each line they
+/// write, so no value can break or forge a line whatever the events' mode.
+pub(crate) fn tty_escape_from(out: &mut Vec<u8>, start: usize) {
+    if !out[start..].iter().any(|&b| b < 0x20) {
+        return;
+    }
+    let tail = out.split_off(start);
+    for b in tail {
+        if b < 0x20 {
+            out.extend_from_slice(&[
+                b'\\',
+                b'0' + (b >> 6),
+                b'0' + ((b >> 3) & 7),
+                b'0' + (b & 7),
+            ]);
+        } else {
+            out.push(b);
+        }
+    }
+}
+
 /// `localtime(sec)`, or `None` where it cannot be represented.
 pub(crate) fn local_time(sec: i64) -> Option<LocalTime> {
     if let Some((s, t)) = LAST.with(Cell::get) {
@@ -174,6 +200,19 @@ mod tests {
         assert_eq!(field_int(b"\"root\""), 0);
         assert_eq!(field_int(b" 12abc"), 12);
         assert_eq!(field_int(b"99999999999999999999"), -1);
+    }
+
+    #[test]
+    fn tty_escape_is_ausearchs_and_idempotent() {
+        let mut v = b"keep\n".to_vec();
+        v.extend_from_slice(b"a\x01b\x7fc\\d\nE\x1b");
+        tty_escape_from(&mut v, 5);
+        // As ausearch -i prints a name with these bytes (DEL and the
+        // backslash are left as they are).
+        assert_eq!(v, b"keep\na\\001b\x7fc\\d\\012E\\033");
+        let once = v.clone();
+        tty_escape_from(&mut v, 5);
+        assert_eq!(v, once);
     }
 
     #[test]

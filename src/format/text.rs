@@ -21,7 +21,7 @@
 //! (`did-unknown` when there is none), the object, `to OBJECT2`, and
 //! `using HOW` except for actions starting with `e` (ended-session, ...).
 
-use super::{field_int, is_success, local_time, node_text, push_date, push_hms};
+use super::{field_int, is_success, local_time, node_text, push_date, push_hms, tty_escape_from};
 use crate::event::Event;
 use crate::normalize::Normalized;
 use crate::types::FieldType;
@@ -32,6 +32,9 @@ use crate::types::FieldType;
 pub struct TextOptions {}
 
 /// Appends the text line of `ev` to `out`, as `ausearch --format text` prints it.
+///
+/// Always one line: control characters in values are escaped as ausearch's
+/// TTY mode does (`\ooo`), whatever escape mode the event was read in.
 pub fn write_text(ev: &Event, _opts: &TextOptions, out: &mut Vec<u8>) {
     static EMPTY: Normalized = Normalized {
         kind: None,
@@ -56,6 +59,7 @@ pub fn write_text(ev: &Event, _opts: &TextOptions, out: &mut Vec<u8>) {
         key: None,
     };
     let n = ev.normalized.as_ref().unwrap_or(&EMPTY);
+    let start = out.len();
 
     if ev.node.is_some() {
         out.extend_from_slice(b"On ");
@@ -127,5 +131,7 @@ pub fn write_text(ev: &Event, _opts: &TextOptions, out: &mut Vec<u8>) {
             out.extend_from_slice(how);
         }
     }
+    // Values as ausearch shows them, whatever the events' escape mode.
+    tty_escape_from(out, start);
     out.push(b'\n');
 }
