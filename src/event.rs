@@ -101,7 +101,9 @@ impl Field {
     /// is written as a canonical decimal integer (`0`, `42`, `-1`; not `007`,
     /// `1e3` or `0x10`). A file named `123` stays text.
     pub fn value(&self) -> Value<'_> {
-        if self.raw == "(null)" && self.interpreted == "(null)" {
+        // The kernel writes an unquoted `(null)` for a value it does not
+        // have; a file name's interpretation joins even that to the cwd.
+        if self.raw == "(null)" {
             return Value::Null;
         }
         if matches!(

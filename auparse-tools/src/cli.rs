@@ -116,6 +116,30 @@ pub struct JsonArgs {
     /// Write `datetime` in the local time zone (default: UTC).
     #[arg(long)]
     pub local_time: bool,
+    /// The shape of each line: `auditd-tools` (the original tool's object,
+    /// extended) or `event` (the library's `Event`, every member, lossless:
+    /// it reads back into equal values with serde, plus `changes`).
+    #[arg(long, value_enum, default_value_t = JsonSchema::AuditdTools)]
+    pub schema: JsonSchema,
+}
+
+/// `auparse json --schema`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum JsonSchema {
+    /// The original auditd_tools object: `records[]` with `_type`, `_raw`
+    /// and typed values, `normalized`, `key`, `filepath`, `action`, ...
+    AuditdTools,
+    /// `auparse::Event` as serde writes it (and reads it back), plus
+    /// `changes[]`.
+    Event,
+}
+
+/// One line of `--schema event`.
+#[derive(serde::Serialize)]
+struct EventLine<'a> {
+    #[serde(flatten)]
+    event: &'a Event,
+    changes: &'a [FsChange],
 }
 
 /// When to colour.
@@ -165,6 +189,7 @@ pub struct CsvArgs {
 
 enum Format {
     Json(JsonOptions),
+    EventJson,
     Pretty(PrettyOptions),
     Text,
     Csv(CsvWriter, bool),
@@ -196,6 +221,12 @@ impl Printer {
         self.buf.clear();
         match &mut self.format {
             Format::Json(o) => json::write_event(ev, changes, o, &mut self.buf),
+            Format::EventJson => {
+                let line = EventLine { event: ev, changes };
+                serde_json::to_writer(&mut self.buf, &line)
+                    .map_err(|e| Fatal(format!("event {}: {e}", ev.serial)))?;
+                self.buf.push(b'\n');
+            }
             Format::Pretty(o) => pretty::write_event(ev, changes, o, &mut self.buf),
             Format::Text => text::write_text(ev, &TextOptions::default(), &mut self.buf),
             Format::Csv(w, header_done) => {
@@ -297,7 +328,10 @@ fn run_format(common: &CommonArgs, format: Format, escape: EscapeMode) -> CmdRes
         .set_escape_mode(escape)
         .map_err(|e| Fatal(e.to_string()))?;
     let needs_attrs = matches!(&format, Format::Csv(w, _) if w.options().extra_labels);
-    let track = matches!(format, Format::Json(_) | Format::Pretty(_)) || !common.actions.is_empty();
+    let track = matches!(
+        format,
+        Format::Json(_) | Format::EventJson | Format::Pretty(_)
+    ) || !common.actions.is_empty();
     // The Rust grouper by default: it is what ausearch does (text and csv
     // must match it), and libauparse's own grouping slows down by a large
     // factor on logs with kernel ANOM_* records or out-of-order timestamps.
@@ -349,7 +383,10 @@ fn run_format(common: &CommonArgs, format: Format, escape: EscapeMode) -> CmdRes
         stop: Some(stop),
         ..ReadOptions::default()
     };
-    if matches!(printer.format, Format::Json(_) | Format::Pretty(_)) {
+    if matches!(
+        printer.format,
+        Format::Json(_) | Format::EventJson | Format::Pretty(_)
+    ) {
         // Parsing on this thread; filesystem changes, formatting and writing
         // (a third of json's work) on another. text and csv write too little
         // to gain from it.
@@ -367,7 +404,10 @@ pub fn run(cli: Cli) -> CmdResult {
     match cli.cmd {
         Cmd::Json(a) => run_format(
             &a.common,
-            Format::Json(JsonOptions::new(a.local_time)),
+            match a.schema {
+                JsonSchema::AuditdTools => Format::Json(JsonOptions::new(a.local_time)),
+                JsonSchema::Event => Format::EventJson,
+            },
             EscapeMode::Raw,
         ),
         Cmd::Pretty(a) => {

@@ -571,3 +571,77 @@ fn memory_does_not_grow_with_the_input_in_any_format() {
         assert!(kib < 24 * 1024, "{format}: peak RSS {kib} KiB");
     }
 }
+
+/// `auparse json --schema event` reads back, with the library's own
+/// `Deserialize`, into exactly the events the library reads from the same
+/// file (the expected values come from `read_events_with`, not from the
+/// command), and its `changes` into the tracker's changes. Fixtures,
+/// hostile logs and (when present) the shared corpus.
+#[test]
+fn json_event_schema_reads_back_into_equal_events() {
+    let mut files: Vec<PathBuf> = Vec::new();
+    for dir in [
+        fixtures(),
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/hostile"),
+    ]
+    .into_iter()
+    .chain(corpus().map(|c| c.join("seed/input")))
+    {
+        let mut found: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.is_file())
+            .collect();
+        found.sort();
+        files.extend(found);
+    }
+    let (mut events, mut changes) = (0, 0);
+    for f in &files {
+        let (code, out, err) = run(&["json", "--schema", "event", f.to_str().unwrap()]);
+        assert_eq!(code, 0, "{}: {err}", f.display());
+        let opts = auparse::ReadOptions::new().grouping(auparse::Grouping::Ausearch);
+        let want: Vec<auparse::Event> =
+            auparse::read_events_with(std::fs::File::open(f).unwrap(), opts)
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap();
+        let text = String::from_utf8(out).expect("JSON output is UTF-8");
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines.len(),
+            want.len(),
+            "{}: one line per event",
+            f.display()
+        );
+        let mut tracker = auparse::FsTracker::default();
+        let mut want_changes = Vec::new();
+        let mut got_changes = Vec::new();
+        for (line, w) in lines.iter().zip(&want) {
+            let got: auparse::Event = serde_json::from_str(line)
+                .unwrap_or_else(|e| panic!("{}: does not read back ({e}): {line}", f.display()));
+            assert_eq!(
+                &got,
+                w,
+                "{}: event {} reads back unequal",
+                f.display(),
+                w.serial
+            );
+            let v: serde_json::Value = serde_json::from_str(line).unwrap();
+            let listed: Vec<auparse::FsChange> =
+                serde_json::from_value(v["changes"].clone()).expect("changes read back");
+            got_changes.extend(listed);
+            want_changes.extend(tracker.changes(w));
+        }
+        want_changes.extend(tracker.flush());
+        want_changes.sort_by_key(|c| c.serial);
+        got_changes.sort_by_key(|c| c.serial);
+        assert_eq!(got_changes, want_changes, "{}: changes", f.display());
+        events += want.len();
+        changes += want_changes.len();
+    }
+    eprintln!(
+        "{} files: {events} events and {changes} changes read back equal",
+        files.len()
+    );
+    assert!(events > 100, "too few events to prove anything: {events}");
+}

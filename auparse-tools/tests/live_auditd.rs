@@ -1390,17 +1390,18 @@ struct Logged {
 }
 
 fn parse_logged(line: &str) -> Logged {
-    let v: serde_json::Value =
-        serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
-    let s = |k: &str| v[k].as_str().map(str::to_string);
+    // The library's own reader of the change schema (bytes unescaped).
+    let c: auparse::FsChange =
+        serde_json::from_str(line).unwrap_or_else(|e| panic!("not a change line ({e}): {line}"));
+    let s = |b: &[u8]| String::from_utf8(b.to_vec()).expect("the workloads use UTF-8 names");
     Logged {
-        change: s("change").unwrap().parse().unwrap(),
-        path: s("path").unwrap(),
-        old_path: s("old_path"),
-        target: s("target"),
-        file_type: v["file_type"].as_str().and_then(ChangeKind::file_type_name),
-        success: v["success"].as_bool().unwrap(),
-        dir_known: v["dir_known"].as_bool().unwrap(),
+        change: c.kind,
+        path: s(&c.path),
+        old_path: c.old_path.as_deref().map(s),
+        target: c.target.as_deref().map(s),
+        file_type: c.file_type,
+        success: c.success,
+        dir_known: c.dir_known,
     }
 }
 

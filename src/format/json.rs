@@ -26,8 +26,10 @@
 //!   byte for byte as `serde_json` writes that text:
 //!   [`bytes::unescape`](crate::bytes::unescape) of the parsed string gives
 //!   back the exact bytes.
-//! - `null` where libauparse shows `(null)` (the kernel had no value), as
-//!   the original did.
+//! - `null` where libauparse shows `(null)`: a record value the kernel wrote
+//!   as an unquoted `(null)` (it had none; the original also wrote `null`,
+//!   except for file names, which it joined to the cwd as `/cwd/(null)`),
+//!   and a normalized value that is `(null)` (the original wrote the string).
 
 use crate::bytes::Bytes;
 use crate::event::{Event, Value};
@@ -149,6 +151,11 @@ fn write_valid(out: &mut Vec<u8>, s: &[u8]) {
         start = i + 1;
     }
     out.extend_from_slice(&s[start..]);
+}
+
+/// `null` for libauparse's `(null)` (no value), else the JSON string.
+fn write_null_or_str(out: &mut Vec<u8>, s: &[u8]) {
+    write_opt(out, (s != b"(null)").then_some(s));
 }
 
 /// Appends `s` as a JSON string, or `null`.
@@ -321,7 +328,7 @@ pub fn write_event(ev: &Event, changes: &[FsChange], opts: &JsonOptions, out: &m
             first = false;
             write_str(out, k.as_bytes());
             out.push(b':');
-            write_str(out, v);
+            write_null_or_str(out, v);
         };
         put(out, "event_kind", n.kind.as_deref().unwrap_or_default());
         if let Some(s) = &n.session {
@@ -405,7 +412,8 @@ pub fn write_change(c: &FsChange, out: &mut Vec<u8>) {
 /// A change as one line of the fsaction log: the change's members
 /// ([`write_change`]), then who made it, from the event's SYSCALL record:
 /// `uid`, `uid_name`, `auid`, `auid_name`, `pid` (numbers, `null` when
-/// missing), `exe`, `comm` and `key` (strings or `null`); and a newline.
+/// missing), `exe`, `comm` and `key` (strings, `null` when missing or
+/// `(null)`); and a newline.
 pub fn write_change_line(c: &FsChange, ev: Option<&Event>, out: &mut Vec<u8>) {
     write_change_members(c, out);
     let sys = ev.and_then(|e| e.record(crate::RecordType::SYSCALL));
@@ -422,13 +430,23 @@ pub fn write_change_line(c: &FsChange, ev: Option<&Event>, out: &mut Vec<u8>) {
         let _ = write!(out, ",\"{name}\":");
         number(out, name);
         let _ = write!(out, ",\"{name}_name\":");
-        write_opt(out, field(name).map(|f| &f.interpreted[..]));
+        write_opt(
+            out,
+            field(name)
+                .map(|f| &f.interpreted[..])
+                .filter(|v| *v != b"(null)"),
+        );
     }
     out.extend_from_slice(b",\"pid\":");
     number(out, "pid");
     for name in ["exe", "comm"] {
         let _ = write!(out, ",\"{name}\":");
-        write_opt(out, field(name).map(|f| &f.interpreted[..]));
+        write_opt(
+            out,
+            field(name)
+                .map(|f| &f.interpreted[..])
+                .filter(|v| *v != b"(null)"),
+        );
     }
     out.extend_from_slice(b",\"key\":");
     write_opt(out, ev.and_then(|e| e.keys.first()).map(|k| &k[..]));

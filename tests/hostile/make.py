@@ -117,3 +117,15 @@ write("escape-sequences-in-names.log", parts)
 # delivered in the middle of noise.
 write("stream-with-noise.stream", flat(ev(150, eoe=True, name=hexname(b"a\nb")), noise[:200], b"\n",
       ev(151, eoe=True), b"type=EOE msg=audit(1700000000.250:151): \n", single(152)))
+
+# Values the kernel did not have: unquoted (null) in SYSCALL, CWD, PATH
+# (a name of (null) and a real file named "(null)"), PROCTITLE and a user
+# message; JSON writes null for them, not the string.
+write("null-values.log", [
+    b'type=SYSCALL msg=audit(1653911717.020:1001): arch=c000003e syscall=257 success=yes exit=3 a0=ffffff9c a1=55d5c8a0b6f0 a2=241 a3=1b6 items=2 ppid=2000 pid=2001 auid=4294967295 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=(none) ses=4294967295 comm=(null) exe=(null) subj=(null) key=(null)\n',
+    b'type=CWD msg=audit(1653911717.020:1001): cwd=(null)\n',
+    b'type=PATH msg=audit(1653911717.020:1001): item=0 name=(null) inode=1 dev=fd:01 mode=040755 ouid=0 ogid=0 rdev=00:00 obj=(null) nametype=PARENT cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0\n',
+    b'type=PATH msg=audit(1653911717.020:1001): item=1 name="(null)" inode=2 dev=fd:01 mode=0100644 ouid=0 ogid=0 rdev=00:00 nametype=CREATE cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0\n',
+    b'type=PROCTITLE msg=audit(1653911717.020:1001): proctitle=(null)\n',
+    b"type=USER_LOGIN msg=audit(1653911718.020:1002): pid=1 uid=0 auid=4294967295 ses=4294967295 subj=(null) msg='op=login acct=(null) exe=(null) hostname=(null) addr=(null) terminal=(null) res=failed'\n",
+])
