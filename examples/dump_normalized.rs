@@ -5,7 +5,8 @@
 //! cargo run --example dump_normalized -- [FILE|-]
 //! ```
 //! Reads FILE, or standard input when FILE is `-` or absent. The end of the
-//! input is flushed, so the last event is printed too.
+//! input is flushed, so the last event is printed too. Always one line per
+//! event, whatever the names hold (see `text` below).
 
 use auparse::{Bytes, NormField, Normalized, Outcome};
 use std::fs::File;
@@ -72,8 +73,12 @@ fn main() -> ExitCode {
     }
 }
 
+/// A value as one word: `Bytes`' `Display` escapes control characters,
+/// backslashes and invalid UTF-8 (`\xHH`, `\\`), so a name never breaks
+/// the line; spaces become `\x20` so that the value stays one word, and
+/// `auparse::bytes::unescape` gives the exact bytes back.
 fn text(b: Option<&Bytes>) -> String {
-    b.map_or_else(|| "-".into(), |b| b.to_str_escaped().replace(' ', "\\x20"))
+    b.map_or_else(|| "-".into(), |b| b.to_string().replace(' ', "\\x20"))
 }
 
 fn field(f: Option<&NormField>) -> String {

@@ -223,16 +223,21 @@ impl<'de> Deserialize<'de> for Bytes {
     }
 }
 
-/// True for a byte the scheme writes as is when it is valid UTF-8
-/// (`text`: in the one-line form).
-#[inline]
-fn plain(b: u8, text: bool) -> bool {
-    b != b'\\' && !(text && (b < 0x20 || b == 0x7f))
+/// Characters the one-line form escapes: control characters (C0, DEL and
+/// C1, which terminals may obey: U+009B is CSI, U+0085 a line break) and
+/// the invisible ones that change how text around them shows or breaks
+/// (bidirectional overrides and isolates, zero-width characters, line and
+/// paragraph separators, the byte-order mark).
+fn hidden(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
 }
 
 fn escape_with(bytes: &[u8], text: bool) -> Cow<'_, str> {
     if let Ok(s) = std::str::from_utf8(bytes) {
-        if bytes.iter().all(|&b| plain(b, text)) {
+        // ASCII apart from controls and the backslash is always plain.
+        let plain = |c: char| c != '\\' && !(text && hidden(c));
+        if s.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b'\\') || s.chars().all(plain) {
             return Cow::Borrowed(s);
         }
     }
@@ -241,8 +246,12 @@ fn escape_with(bytes: &[u8], text: bool) -> Cow<'_, str> {
         for c in chunk.valid().chars() {
             if c == '\\' {
                 out.push_str("\\\\");
-            } else if text && (c < ' ' || c == '\x7f') {
-                let _ = write!(out, "\\x{:02x}", c as u32);
+            } else if text && hidden(c) {
+                // Each byte of its UTF-8 form: unescaping gives the bytes.
+                let mut buf = [0u8; 4];
+                for b in c.encode_utf8(&mut buf).bytes() {
+                    let _ = write!(out, "\\x{b:02x}");
+                }
             } else {
                 out.push(c);
             }
@@ -371,6 +380,13 @@ mod tests {
     }
 
     #[test]
+    fn c1_and_bidi_are_shown_escaped() {
+        let b = Bytes::from("a\u{9b}2J\u{85}\u{202e}b".as_bytes());
+        assert_eq!(b.to_string(), "a\\xc2\\x9b2J\\xc2\\x85\\xe2\\x80\\xaeb");
+        assert_eq!(unescape(&b.to_string()).unwrap(), &b[..]);
+    }
+
+    #[test]
     fn display_is_one_line() {
         let b = Bytes::from(&b"a\nb\r\x1b[1m\x7f\\\xff"[..]);
         assert_eq!(b.to_string(), "a\\x0ab\\x0d\\x1b[1m\\x7f\\\\\\xff");
@@ -397,7 +413,8 @@ mod tests {
             seed ^= seed << 17;
             seed
         };
-        const PICK: &[u8] = b"\\x0a9fF\"\n\r\t\x00\x1b\x7f\x80\xc3\xa9\xe2\x82\xac\xf0\x9f\xff";
+        const PICK: &[u8] =
+            b"\xc2\x85\xe2\x80\xae\\x0a9fF\"\n\r\t\x00\x1b\x7f\x80\xc3\xa9\xe2\x82\xac\xf0\x9f\xff";
         for _ in 0..20_000 {
             let len = (next() % 24) as usize;
             let v: Vec<u8> = (0..len)
@@ -416,7 +433,7 @@ mod tests {
                 let back: Bytes = serde_json::from_str(&json).unwrap();
                 assert_eq!(&back[..], &v[..]);
             }
-            assert!(!escape_text(&v).bytes().any(|b| b < 0x20 || b == 0x7f));
+            assert!(!escape_text(&v).chars().any(hidden));
         }
     }
 

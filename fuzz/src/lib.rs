@@ -355,7 +355,7 @@ pub fn escape(data: &[u8]) {
 
     let shown = auparse::Bytes::from(data).to_string();
     assert!(
-        !shown.bytes().any(|b| b < 0x20 || b == 0x7f),
+        !shown.chars().any(char::is_control),
         "control character in Display: {shown:?}"
     );
     assert_eq!(auparse::bytes::unescape(&shown).expect("unescapes"), data);
