@@ -37,8 +37,10 @@
 //! of libauparse's memory, valid only while libauparse keeps the event (in feed
 //! mode: until the closure returns). Their lifetimes make it a compile error
 //! to keep them longer; cursor moves take `&mut`. [`EventRef::to_event`] copies
-//! everything into an owned, serde-serializable [`Event`]. Values are bytes
-//! first: audit data is not UTF-8 ([`Bytes`], [`bytes`] for the escaping scheme).
+//! everything into an owned [`Event`], which serde writes and reads back
+//! losslessly (as do [`FsChange`] and [`Bytes`]). Values are bytes first:
+//! audit data is not UTF-8 ([`Bytes`]; [`bytes`] for the one escaping
+//! scheme of every text output, and its decoder).
 //!
 //! **Threads.** libauparse 3.0.x keeps process-global state (uid/gid caches,
 //! the ENRICHED interpretation list, a path buffer, the end-of-event timeout),
