@@ -627,6 +627,48 @@ fn follow_reads_the_rotated_file_to_its_end() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// `--config`: as in auditd's own conf files, `#` starts a comment only as
+/// the first thing on a line (after blanks); elsewhere it is part of the
+/// value, so `output = DIR/a#b.log` writes that file.
+#[test]
+fn config_hash_inside_a_value_is_kept() {
+    let dir = std::env::temp_dir().join(format!("auparse-conf-hash-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("a#b.log");
+    let conf = dir.join("fsaction.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "# the plugin's options\n   # an indented comment = not an option\n\
+             output = {}\nkey = auparse-fixture\n",
+            out.display()
+        ),
+    )
+    .unwrap();
+    let log = fixtures().join("all.log");
+    let (code, stdout, err) = run(&[
+        "fsaction",
+        "--config",
+        conf.to_str().unwrap(),
+        log.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(stdout.is_empty(), "the changes go to the output file");
+    assert!(!dir.join("a").exists(), "the path was cut at '#'");
+    // The same changes as on standard output without the config file.
+    let (code, want, err) = run(&[
+        "fsaction",
+        "--key",
+        "auparse-fixture",
+        log.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(!want.is_empty());
+    assert_eq!(std::fs::read(&out).unwrap(), want);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// Peak RSS (KiB) of `auparse ARGS -` reading COPIES copies of `file` on
 /// stdin (made by a shell, so that this test process holds none of it), and
 /// its exit code.
