@@ -188,13 +188,15 @@ impl CsvWriter {
             None => {}
         }
         out.push(b',');
-        // File names: the interpretation already is the realpath.
+        // File names: the interpretation already is the realpath (ausearch
+        // checks for one before the config-change case).
         match &n.object.primary {
             Some(f)
-                if object_is_field_name(
-                    ev.records.get(f.record).map(|r| r.record_type),
-                    n.action.as_deref(),
-                ) =>
+                if f.field_type != crate::FieldType::EscapedFile
+                    && object_is_field_name(
+                        ev.records.get(f.record).map(|r| r.record_type),
+                        n.action.as_deref(),
+                    ) =>
             {
                 out.extend_from_slice(&f.field);
                 out.push(b',');
