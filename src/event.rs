@@ -404,7 +404,7 @@ pub(crate) fn collect_argv(records: &[Record]) -> Option<Vec<Bytes>> {
     }
     let len = argc
         .unwrap_or(0)
-        .max(args.keys().next_back().map_or(0, |k| k + 1));
+        .max(args.keys().next_back().map_or(0, |k| k.saturating_add(1)));
     // Cap the gap-filling so a hostile argc cannot allocate without bound.
     let len = len.min(args.len() as u64 + 1024);
     Some(

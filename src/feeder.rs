@@ -105,7 +105,8 @@ unsafe extern "C" fn destroy_state(user_data: *mut c_void) {
 /// A panic in the closure is caught before it reaches C, and re-raised from
 /// `feed`/`flush`/`age_events` once libauparse has returned. Events that
 /// libauparse completes later in the same call are not given to the closure.
-/// The Feeder stays usable.
+/// The Feeder stays usable: the start of a line the call left unfinished is
+/// kept for the next `feed`.
 pub struct Feeder {
     au: NonNull<ffi::auparse_state_t>,
     state: NonNull<CallbackState>,
@@ -289,7 +290,7 @@ impl Feeder {
         F: FnMut(&mut EventRef<'_>),
     {
         let mut partial = std::mem::take(&mut self.partial);
-        let result = self.call(&mut f, |ctx| {
+        let (result, panic) = self.call_caught(&mut f, |ctx| {
             let mut rest = data;
             if !partial.is_empty() {
                 match memchr::memchr(b'\n', rest) {
@@ -314,7 +315,11 @@ impl Feeder {
             partial.extend_from_slice(rest);
             Ok(())
         });
+        // Kept also when `f` panicked: the caller may catch it and go on.
         self.partial = partial;
+        if let Some(payload) = panic {
+            panic::resume_unwind(payload);
+        }
         result
     }
 
@@ -403,7 +408,24 @@ impl Feeder {
         f: &mut dyn FnMut(&mut EventRef<'_>),
         op: impl FnOnce(&mut Ctx<'_>) -> Result<()>,
     ) -> Result<()> {
-        let guard = global::lock()?;
+        let (result, panic) = self.call_caught(f, op);
+        if let Some(payload) = panic {
+            panic::resume_unwind(payload);
+        }
+        result
+    }
+
+    /// [`call`](Self::call), with the panic of `f` returned instead of
+    /// re-raised, for a caller that has state to put back first.
+    fn call_caught(
+        &mut self,
+        f: &mut dyn FnMut(&mut EventRef<'_>),
+        op: impl FnOnce(&mut Ctx<'_>) -> Result<()>,
+    ) -> (Result<()>, Option<Box<dyn Any + Send + 'static>>) {
+        let guard = match global::lock() {
+            Ok(g) => g,
+            Err(e) => return (Err(e), None),
+        };
         self.apply_settings(&guard);
         let au = self.au.as_ptr();
         let mut dynf: DynCallback<'_> = f;
@@ -426,10 +448,7 @@ impl Feeder {
             (*state).panic.take()
         };
         drop(guard);
-        if let Some(payload) = panic {
-            panic::resume_unwind(payload);
-        }
-        result
+        (result, panic)
     }
 
     fn apply_settings(&self, guard: &Guard) {

@@ -339,3 +339,27 @@ fn crlf_line_ends() {
         }
     }
 }
+
+/// EXECVE argument indexes at the top of the number range (`a{u64::MAX}`):
+/// no overflow (tests run with overflow checks), the argv the arguments
+/// present give, and the other events whole.
+#[test]
+fn execve_argument_index_at_the_limit() {
+    let t = sec(70);
+    let execve = format!(
+        "type=SYSCALL msg=audit({t}.000:70): arch=c000003e syscall=59 success=yes exit=0 \
+         a0=1 a1=2 a2=3 a3=0 items=1 ppid=1 pid=2 auid=0 uid=0 gid=0 euid=0 suid=0 fsuid=0 \
+         egid=0 sgid=0 fsgid=0 tty=pts0 ses=1 comm=\"ls\" exe=\"/usr/bin/ls\" key=(null)\n\
+         type=EXECVE msg=audit({t}.000:70): argc=2 a0=\"ls\" a1=\"-l\" a{max}=\"x\" \
+         a{max}[0]=\"y\" a18446744073709551616=\"too-big\"\n\
+         type=PROCTITLE msg=audit({t}.000:70): proctitle=6C73002D6C\n",
+        max = u64::MAX
+    );
+    let data = [single(69), execve.into_bytes(), single(71)].concat();
+    let want: Shape = vec![(69, 1), (70, 3), (71, 1)];
+    let events = check_all_ways("execve-index-limit", &data, &want, &want);
+    let argv = events[1].argv.as_ref().expect("an EXECVE record");
+    // The two real arguments, then the gap up to the hostile index, capped.
+    assert!(argv[0] == "ls" && argv[1] == "-l", "{argv:?}");
+    assert!(argv.len() <= 2 + 1 + 1024, "{} arguments", argv.len());
+}

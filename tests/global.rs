@@ -289,6 +289,38 @@ fn panic_in_feed_closure_is_reraised_and_feeder_stays_usable() {
     assert_eq!(last, [8], "event 7 went to the panicking flush closure");
 }
 
+/// The start of a line fed in the call whose closure panicked is kept: the
+/// rest of the line, fed after the caller caught the panic, completes it,
+/// and its event is the same as when parsed alone.
+#[test]
+fn panic_in_feed_closure_keeps_the_unfinished_line() {
+    let mut feeder = feeder();
+    let (cwd_path, proctitle) = syscall_tail(1_700_000_001, 2);
+    let second = [syscall(1_700_000_001, 2), cwd_path, proctitle].concat();
+    // Cut inside the SYSCALL line, after its `msg=audit(`.
+    let cut = 60;
+    assert!(second[..cut].windows(10).any(|w| w == b"msg=audit("));
+    assert!(!second[..cut].contains(&b'\n'));
+    let first_call = [&daemon_start(1_700_000_000, 1)[..], &second[..cut]].concat();
+    let result = panic::catch_unwind(AssertUnwindSafe(|| {
+        feeder.feed(&first_call, |ev| {
+            panic!("closure panicked on serial {}", ev.serial())
+        })
+    }));
+    assert_eq!(
+        panic_message(&*result.expect_err("the panic must reach the caller of feed")),
+        "closure panicked on serial 1"
+    );
+    assert!(feeder.has_pending().unwrap(), "the unfinished line is kept");
+    let mut got = Vec::new();
+    feeder
+        .feed(&second[cut..], |ev| got.push(ev.to_event()))
+        .unwrap();
+    feeder.flush(|ev| got.push(ev.to_event())).unwrap();
+    assert_eq!(got, events_alone(&second));
+    assert_eq!(got[0].records.len(), 4);
+}
+
 #[test]
 fn nested_calls_return_nested_instead_of_deadlocking() {
     let mut outer = Feeder::new().unwrap();

@@ -40,7 +40,7 @@ As an auditd plugin, use the auparse-fsaction binary (auditd passes at most two
 words of args): `auparse-fsaction LOGFILE [KEY]` or `auparse-fsaction --config FILE`.
 A config file has one `option = value` per line, named like the long options
 (output, key, path, format, include-failed, live, eoe-timeout, mode, max-pending);
-key and path may repeat; `#` starts a comment.";
+key and path may repeat; a line starting with `#` is a comment.";
 
 /// Options of `auparse fsaction`.
 #[derive(Debug, Clone, ClapArgs)]
@@ -131,8 +131,10 @@ pub fn apply_config(args: &mut Args, path: &Path) -> Result<(), Fatal> {
     let text =
         std::fs::read_to_string(path).map_err(|e| Fatal(format!("{}: {e}", path.display())))?;
     for (no, line) in text.lines().enumerate() {
-        let line = line.split('#').next().unwrap_or("").trim();
-        if line.is_empty() {
+        // As auditd's own conf parsers: a `#` starts a comment only as the
+        // first thing on the line; elsewhere it is part of the value.
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
             continue;
         }
         let bad = |msg: &str| Fatal(format!("{}:{}: {msg}", path.display(), no + 1));

@@ -245,8 +245,17 @@ impl<H: Handler> Run<'_, H> {
                                 .as_ref()
                                 .is_some_and(|c| c.ino() != m.ino() || c.dev() != m.dev()) =>
                         {
-                            // Rotated: the old file is fully read (EOF above);
-                            // continue with the new one from its start.
+                            // Rotated. What was written to the old file since
+                            // the EOF above (before or after the rename) is
+                            // read first; then the new one from its start.
+                            loop {
+                                match file.read(&mut buf) {
+                                    Ok(0) => break,
+                                    Ok(n) => self.feed(&buf[..n])?,
+                                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                                    Err(e) => return Err(Fatal(format!("{name}: {e}"))),
+                                }
+                            }
                             if let Ok(f) = File::open(path) {
                                 file = f;
                                 pos = 0;

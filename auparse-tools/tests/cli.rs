@@ -528,6 +528,147 @@ fn follow_across_rotation() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// `--follow` across rotations where the writer adds to the old file after
+/// the rename (auditd, logrotate without copytruncate: the last lines reach
+/// the old file, renamed, before the new one is created): the old file is
+/// read to its end before the switch, so every event written appears.
+/// Three rotations, each: an event through the old handle before the rename
+/// (and seen), the rename, an event through the same old handle, the new
+/// file with one event.
+#[test]
+fn follow_reads_the_rotated_file_to_its_end() {
+    use std::collections::BTreeSet;
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::time::Duration;
+    let dir = std::env::temp_dir().join(format!("auparse-follow-old-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let log = dir.join("audit.log");
+    // Whole events of the live fixture, by serial, in order.
+    let mut events: Vec<(u64, String)> = Vec::new();
+    for line in std::fs::read_to_string(fixtures().join("all.log"))
+        .unwrap()
+        .lines()
+    {
+        let serial: u64 = line
+            .split("msg=audit(")
+            .nth(1)
+            .and_then(|r| r.split(':').nth(1))
+            .and_then(|r| r.split(')').next())
+            .unwrap()
+            .parse()
+            .unwrap();
+        match events.last_mut() {
+            Some((s, text)) if *s == serial => {
+                text.push_str(line);
+                text.push('\n');
+            }
+            _ => events.push((serial, format!("{line}\n"))),
+        }
+    }
+    let mut next = events.iter();
+    let mut written = BTreeSet::new();
+    let mut write = |f: &mut std::fs::File| {
+        let (serial, text) = next.next().unwrap();
+        f.write_all(text.as_bytes()).unwrap();
+        written.insert(*serial);
+        *serial
+    };
+    let mut old = std::fs::File::create(&log).unwrap();
+    write(&mut old);
+    let mut child = Command::new(bin())
+        .args(["json", "--follow", log.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let serial_of = |l: &str| {
+        serde_json::from_str::<serde_json::Value>(l).unwrap()["serial"]
+            .as_u64()
+            .unwrap()
+    };
+    let mut seen = BTreeSet::new();
+    for round in 0..3 {
+        // An event in the current file, and wait until it is out: the
+        // reader is at the end of the file, waiting for more.
+        let want = write(&mut old);
+        while !seen.contains(&want) {
+            let mut l = String::new();
+            assert!(
+                out.read_line(&mut l).unwrap() > 0,
+                "round {round}: output ended"
+            );
+            seen.insert(serial_of(&l));
+        }
+        let rotated = dir.join(format!("audit.log.{round}"));
+        std::fs::rename(&log, &rotated).unwrap();
+        write(&mut old);
+        old = std::fs::File::create(&log).unwrap();
+        write(&mut old);
+        std::thread::sleep(Duration::from_millis(1500));
+    }
+    // SIGTERM: the reader flushes what it holds and exits.
+    std::thread::sleep(Duration::from_secs(1));
+    Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    let mut rest = String::new();
+    out.read_to_string(&mut rest).unwrap();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+    seen.extend(rest.lines().map(serial_of));
+    let lost: Vec<_> = written.difference(&seen).collect();
+    assert!(
+        lost.is_empty(),
+        "events written but not read: {lost:?} of {written:?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `--config`: as in auditd's own conf files, `#` starts a comment only as
+/// the first thing on a line (after blanks); elsewhere it is part of the
+/// value, so `output = DIR/a#b.log` writes that file.
+#[test]
+fn config_hash_inside_a_value_is_kept() {
+    let dir = std::env::temp_dir().join(format!("auparse-conf-hash-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("a#b.log");
+    let conf = dir.join("fsaction.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "# the plugin's options\n   # an indented comment = not an option\n\
+             output = {}\nkey = auparse-fixture\n",
+            out.display()
+        ),
+    )
+    .unwrap();
+    let log = fixtures().join("all.log");
+    let (code, stdout, err) = run(&[
+        "fsaction",
+        "--config",
+        conf.to_str().unwrap(),
+        log.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(stdout.is_empty(), "the changes go to the output file");
+    assert!(!dir.join("a").exists(), "the path was cut at '#'");
+    // The same changes as on standard output without the config file.
+    let (code, want, err) = run(&[
+        "fsaction",
+        "--key",
+        "auparse-fixture",
+        log.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(!want.is_empty());
+    assert_eq!(std::fs::read(&out).unwrap(), want);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// Peak RSS (KiB) of `auparse ARGS -` reading COPIES copies of `file` on
 /// stdin (made by a shell, so that this test process holds none of it), and
 /// its exit code.

@@ -22,7 +22,9 @@
 //! `extra_obj2` is on; `GMT_OFFSET` minutes are `(offset % 3600) % 60`,
 //! so always `00` for whole-minute offsets; an unknown object kind is `(null)`.
 
-use super::{is_success, local_time, node_text, push_02, push_date, push_hms, push_u64};
+use super::{
+    is_success, local_time, node_text, object_is_field_name, push_02, push_date, push_hms, push_u64,
+};
 use crate::event::Event;
 use crate::normalize::NormField;
 
@@ -199,8 +201,21 @@ impl CsvWriter {
             None => {}
         }
         out.push(b',');
-        // File names: the interpretation already is the realpath.
-        value(out, n.object.primary.as_ref());
+        // File names: the interpretation already is the realpath (ausearch
+        // checks for one before the config-change case).
+        match &n.object.primary {
+            Some(f)
+                if f.field_type != crate::FieldType::EscapedFile
+                    && object_is_field_name(
+                        ev.records.get(f.record).map(|r| r.record_type),
+                        n.action.as_deref(),
+                    ) =>
+            {
+                out.extend_from_slice(&f.field);
+                out.push(b',');
+            }
+            f => value(out, f.as_ref()),
+        }
         value(out, n.object.secondary.as_ref());
         if o.extra_obj2 {
             value(out, n.object.primary2.as_ref());

@@ -178,6 +178,22 @@ pub(crate) fn is_success(f: &crate::NormField) -> bool {
         || (f.field_type == crate::FieldType::Seccomp && v == b"allow")
 }
 
+/// ausearch 3.0.9 prints the object's field NAME, not its value, for a
+/// `CONFIG_CHANGE` record whose normalized action is `set` or
+/// `seccomp-logging`: `set audit_enabled`, `seccomp-logging actions`. Those
+/// actions come from the `op` of a config change the kernel logged with the
+/// SYSCALL record of the process that made it (`op=set audit_enabled=1 ...`;
+/// a lone CONFIG_CHANGE record gets `changed-audit-configuration` and its
+/// value). `record_type` is the type ausearch checks: text the first
+/// record's, csv the object's record's.
+pub(crate) fn object_is_field_name(
+    record_type: Option<crate::RecordType>,
+    action: Option<&[u8]>,
+) -> bool {
+    record_type == Some(crate::RecordType::CONFIG_CHANGE)
+        && matches!(action, Some(b"set" | b"seccomp-logging"))
+}
+
 /// What ausearch prints for the `node` of an event: the interpretation of
 /// the first field of the first record (where `node=` is).
 pub(crate) fn node_text(ev: &crate::Event) -> &[u8] {

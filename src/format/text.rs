@@ -21,10 +21,13 @@
 //! (`did-unknown` when there is none), the object, `to OBJECT2`, and
 //! `using HOW` except for actions starting with `e` (ended-session, ...).
 
-use super::{field_int, is_success, local_time, node_text, push_date, push_hms, tty_escape_from};
+use super::{
+    field_int, is_success, local_time, node_text, object_is_field_name, push_date, push_hms,
+    tty_escape_from,
+};
 use crate::event::Event;
 use crate::normalize::Normalized;
-use crate::types::FieldType;
+use crate::types::{FieldType, RecordType};
 
 /// Options of the text format. None yet: the output is fixed by ausearch.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -107,11 +110,16 @@ pub fn write_text(ev: &Event, _opts: &TextOptions, out: &mut Vec<u8>) {
 
     if let Some(o) = &n.object.primary {
         let violated = action.is_some_and(|a| a.windows(8).any(|w| w == b"violated"));
+        let first_type = ev.records.first().map(|r| r.record_type);
         let val: &[u8] = match o.field_type {
             // The interpretation of a file name is its realpath (see
             // `Field::interpreted`).
             FieldType::EscapedFile => &o.value,
             FieldType::Sockaddr => n.object.primary_sock.as_deref().unwrap_or(&o.value),
+            _ if object_is_field_name(first_type, action) => &o.field,
+            // ausearch checks the record type before "violated": a
+            // CONFIG_CHANGE event gets the value.
+            _ if first_type == Some(RecordType::CONFIG_CHANGE) => &o.value,
             _ if violated => b"accessing ",
             _ => &o.value,
         };
