@@ -29,7 +29,8 @@
 //! - `null` where libauparse shows `(null)`: a record value the kernel wrote
 //!   as an unquoted `(null)` (it had none; the original also wrote `null`,
 //!   except for file names, which it joined to the cwd as `/cwd/(null)`),
-//!   and a normalized value that is `(null)` (the original wrote the string).
+//!   and a normalized value that is `(null)` or comes from such a field (the
+//!   original wrote the string); `filepath` is then `""`.
 
 use crate::bytes::Bytes;
 use crate::event::{Event, Value};
@@ -247,7 +248,9 @@ pub fn filepath<'a>(ev: &'a Event, changes: &'a [FsChange]) -> &'a [u8] {
         return b"";
     }
     match &n.object.primary {
-        Some(f) if f.field == "name" && f.value.first() == Some(&b'/') => &f.value,
+        Some(f) if f.field == "name" && f.raw != "(null)" && f.value.first() == Some(&b'/') => {
+            &f.value
+        }
         _ => b"",
     }
 }
@@ -339,6 +342,10 @@ pub fn write_event(ev: &Event, changes: &[FsChange], opts: &JsonOptions, out: &m
                 put(out, &format!("{name}.field"), &f.field);
                 let v: &[u8] = if system && f.value == "unset" {
                     b"system"
+                } else if f.raw == "(null)" {
+                    // No value (a file name's interpretation joins even
+                    // that to the cwd): written `null`.
+                    b"(null)"
                 } else {
                     &f.value
                 };
