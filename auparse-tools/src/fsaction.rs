@@ -627,12 +627,13 @@ const AUDITD_CONF_ADVICE: &str = "\
 # 4. For a busy tree, in /etc/audit/auditd.conf (then restart auditd):
 #    q_depth = 8192
 #    overflow_action = SYSLOG
-# q_depth is the queue of auditd's event dispatcher towards its plugins
-# (default 2000): a burst of changes bigger than the queue while the plugin
-# is busy loses events. overflow_action says what auditd does when the queue
-# overflows: SYSLOG (the default) logs a warning, so that a loss is seen;
-# never SUSPEND (no event reaches any plugin until auditd restarts), nor
-# SINGLE or HALT (single-user mode, shutdown). See auditd.conf(5).
+# q_depth is the size of the queue of auditd's event dispatcher towards its
+# plugins (default 2000): when a burst of events outgrows it while the plugin
+# is busy, auditd loses events. overflow_action is what auditd does then:
+# SYSLOG (as Debian ships it) logs a warning, so that the loss is seen;
+# IGNORE does nothing; SUSPEND stops sending events to the plugins; SINGLE
+# and HALT put the system in single-user mode or shut it down. See
+# auditd.conf(5).
 ";
 
 fn print_config(args: &Args) -> CmdResult {
