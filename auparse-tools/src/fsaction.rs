@@ -11,7 +11,7 @@ use crate::{CmdResult, Fatal};
 use auparse::format::json::write_change_line;
 use auparse::format::pretty::write_escaped;
 use auparse::{join_normalize, ChangeKind, Event, Feeder, FsChange, FsTracker};
-use clap::{Args as ClapArgs, ValueEnum};
+use clap::{Args as ClapArgs, Parser, ValueEnum};
 use std::collections::VecDeque;
 use std::ffi::OsString;
 use std::fs::{File, OpenOptions};
@@ -77,8 +77,8 @@ pub struct Args {
     /// Read options from FILE (`option = value` lines; see below).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Print the audit rule, the auditd plugin conf and a logrotate snippet for
-    /// --watch DIR, then exit.
+    /// Print the audit rule, the auditd plugin conf, a logrotate snippet and
+    /// auditd.conf settings for --watch DIR, then exit.
     #[arg(long, requires = "watch")]
     pub print_config: bool,
     /// The directory to watch (with --print-config).
@@ -474,30 +474,150 @@ impl Handler for Plugin {
     }
 }
 
-/// The directory of this program's binaries.
-fn plugin_binary() -> PathBuf {
-    let exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("/usr/local/bin/auparse"));
-    exe.with_file_name("auparse-fsaction")
+/// Where the Debian package (`cargo xtask deb`) installs the plugin binary.
+pub const INSTALLED_PLUGIN: &str = "/usr/sbin/auparse-fsaction";
+
+/// The change log of the packaged plugin conf and of `--print-config`
+/// without `--output`.
+pub const DEFAULT_OUTPUT: &str = "/var/log/auparse-fsaction.log";
+
+/// The rule key of the packaged plugin conf and of `--print-config`
+/// without `--key`.
+pub const DEFAULT_KEY: &str = "fsaction";
+
+/// The plugin binary a printed conf should name, and why that one.
+///
+/// The installed plugin ([`INSTALLED_PLUGIN`]) when it is what runs or
+/// exists; otherwise the `auparse-fsaction` next to the running program (a
+/// build tree, or `cargo install`), said plainly.
+fn plugin_binary() -> (PathBuf, String) {
+    let installed = Path::new(INSTALLED_PLUGIN);
+    let exe = std::env::current_exe().ok();
+    let shown = |p: &Option<PathBuf>| {
+        p.as_ref()
+            .map_or("an unknown path".into(), |p| p.display().to_string())
+    };
+    if exe.as_deref() == Some(installed) {
+        return (
+            installed.into(),
+            "the installed plugin (this program)".into(),
+        );
+    }
+    if installed.is_file() {
+        let why = if exe.as_deref() == Some(Path::new("/usr/bin/auparse")) {
+            "the installed plugin (package auparse)".into()
+        } else {
+            format!(
+                "the installed plugin (package auparse), not the program that printed this ({})",
+                shown(&exe)
+            )
+        };
+        return (installed.into(), why);
+    }
+    let sibling = exe
+        .as_ref()
+        .map(|e| e.with_file_name("auparse-fsaction"))
+        .filter(|s| s.is_file());
+    match sibling {
+        Some(s) => {
+            let why = format!(
+                "{INSTALLED_PLUGIN} does not exist, so this is the auparse-fsaction next to the program that printed this ({}), e.g. a build tree: install the Debian package (README: Installing it as a plugin) and print this again",
+                shown(&exe)
+            );
+            (s, why)
+        }
+        None => (
+            installed.into(),
+            format!(
+                "where the Debian package installs it; it does not exist yet (nor next to {})",
+                shown(&exe)
+            ),
+        ),
+    }
 }
+
+/// `text` as `#` comment lines of at most 78 columns (a longer word, e.g. a
+/// path, gets a line of its own).
+fn comment(text: &str) -> String {
+    let mut out = String::new();
+    let mut line = String::from("#");
+    for word in text.split_whitespace() {
+        if line.len() > 1 && line.len() + 1 + word.len() > 78 {
+            out += &line;
+            out.push('\n');
+            line = String::from("#");
+        }
+        line.push(' ');
+        line += word;
+    }
+    out += &line;
+    out.push('\n');
+    out
+}
+
+/// The audit rule that feeds the plugin changes under `watch`.
+pub fn audit_rule(watch: &Path, key: &str) -> String {
+    format!("-w {} -p wa -k {key}\n", watch.display())
+}
+
+/// An auditd plugin conf (`/etc/audit/plugins.d/auparse-fsaction.conf`)
+/// that runs `bin` with `args` (at most two words: auditd 3.0.9 refuses more).
+pub fn plugin_conf(bin: &Path, args: &str, active: bool) -> String {
+    format!(
+        "active = {}\ndirection = out\npath = {}\ntype = always\nargs = {args}\nformat = string\n",
+        if active { "yes" } else { "no" },
+        bin.display()
+    )
+}
+
+/// A logrotate snippet (`/etc/logrotate.d/auparse-fsaction`) for `output`:
+/// the plugin `bin` reopens its output on SIGHUP.
+pub fn logrotate_conf(output: &Path, bin: &Path) -> String {
+    format!(
+        "{} {{\n    weekly\n    rotate 4\n    compress\n    delaycompress\n    missingok\n    notifempty\n    postrotate\n        pkill -HUP -f '^{}' || true\n    endscript\n}}\n",
+        output.display(),
+        bin.display()
+    )
+}
+
+/// The auditd.conf settings for a busy tree, as comment lines.
+const AUDITD_CONF_ADVICE: &str = "\
+# 4. For a busy tree, in /etc/audit/auditd.conf (then restart auditd):
+#    q_depth = 8192
+#    overflow_action = SYSLOG
+# q_depth is the size of the queue of auditd's event dispatcher towards its
+# plugins (default 2000): when a burst of events outgrows it while the plugin
+# is busy, auditd loses events. overflow_action is what auditd does then:
+# SYSLOG (as Debian ships it) logs a warning, so that the loss is seen;
+# IGNORE does nothing; SUSPEND stops sending events to the plugins; SINGLE
+# and HALT put the system in single-user mode or shut it down. See
+# auditd.conf(5).
+";
 
 fn print_config(args: &Args) -> CmdResult {
     let watch = args
         .watch
         .as_ref()
         .ok_or_else(|| Fatal("--print-config needs --watch DIR".into()))?;
+    if let Some(input) = args.inputs.first() {
+        return Err(Fatal(format!(
+            "--print-config reads no input: for the directory to watch, use --watch {}",
+            Path::new(input).display()
+        )));
+    }
     let watch =
         std::path::absolute(watch).map_err(|e| Fatal(format!("{}: {e}", watch.display())))?;
     let key = args
         .keys
         .first()
         .cloned()
-        .unwrap_or_else(|| "fsaction".into());
+        .unwrap_or_else(|| DEFAULT_KEY.into());
     let output = if args.output == Path::new("-") {
-        PathBuf::from("/var/log/auparse-fsaction.log")
+        PathBuf::from(DEFAULT_OUTPUT)
     } else {
         args.output.clone()
     };
-    let bin = plugin_binary();
+    let (bin, why) = plugin_binary();
     let simple = args.keys.len() <= 1
         && args.paths.is_empty()
         && args.format == LogFormat::Text
@@ -507,18 +627,17 @@ fn print_config(args: &Args) -> CmdResult {
         && !output.to_string_lossy().contains(char::is_whitespace);
     let conf_path = PathBuf::from("/etc/audit/auparse-fsaction.conf");
     let mut s = String::new();
-    s += &format!("# 1. Audit rule: /etc/audit/rules.d/auparse-fsaction.rules (load with: augenrules --load)\n-w {} -p wa -k {key}\n\n", watch.display());
-    s += "# 2. auditd plugin: /etc/audit/plugins.d/auparse-fsaction.conf (then: systemctl restart auditd)\n";
-    s += &format!(
-        "active = yes\ndirection = out\npath = {}\ntype = always\n",
-        bin.display()
-    );
-    if simple {
-        s += &format!("args = {} {key}\n", output.display());
+    s += "# 1. Audit rule: /etc/audit/rules.d/auparse-fsaction.rules (load with: augenrules --load)\n";
+    s += &audit_rule(&watch, &key);
+    s += "\n# 2. auditd plugin: /etc/audit/plugins.d/auparse-fsaction.conf (then: service auditd restart)\n";
+    s += &comment(&format!("path: {why}."));
+    let plugin_args = if simple {
+        format!("{} {key}", output.display())
     } else {
-        s += &format!("args = --config {}\n", conf_path.display());
-    }
-    s += "format = string\n\n";
+        format!("--config {}", conf_path.display())
+    };
+    s += &plugin_conf(&bin, &plugin_args, true);
+    s += "\n";
     if !simple {
         s += &format!("# 2b. Plugin options: {}\n", conf_path.display());
         s += &format!("output = {}\n", output.display());
@@ -547,11 +666,10 @@ fn print_config(args: &Args) -> CmdResult {
         }
         s += "\n";
     }
-    s += &format!(
-        "# 3. Log rotation: /etc/logrotate.d/auparse-fsaction\n{} {{\n    weekly\n    rotate 4\n    compress\n    delaycompress\n    missingok\n    notifempty\n    postrotate\n        pkill -HUP -f '^{}' || true\n    endscript\n}}\n",
-        output.display(),
-        bin.display()
-    );
+    s += "# 3. Log rotation: /etc/logrotate.d/auparse-fsaction\n";
+    s += &logrotate_conf(&output, &bin);
+    s += "\n";
+    s += AUDITD_CONF_ADVICE;
     let mut out = io::stdout().lock();
     out.write_all(s.as_bytes())
         .map_err(crate::output::closed_pipe_or)
@@ -628,36 +746,107 @@ pub fn run(mut args: Args) -> CmdResult {
     input::run(&sources, &mut feeder, &mut plugin, &opts)
 }
 
-/// `auparse-fsaction LOGFILE [KEY]` or `auparse-fsaction --config FILE`
-/// (auditd passes a plugin at most two words).
+const PLUGIN_AFTER_HELP: &str = "\
+auditd passes a plugin at most two words of `args`, hence LOGFILE [KEY] or
+--config FILE. The plugin reads auditd's event stream (`format = string`) on
+standard input and always runs in --live mode: the events are this host's, now.
+SIGHUP and SIGUSR1 reopen LOGFILE (logrotate); SIGTERM writes what is pending
+and exits 0.
+
+Files (Debian package):
+  /etc/audit/plugins.d/auparse-fsaction.conf (shipped with active = no)
+  /usr/share/doc/auparse/examples/auparse-fsaction.rules (a sample rule)
+  /etc/logrotate.d/auparse-fsaction (rotates /var/log/auparse-fsaction.log)
+
+Example:
+  auparse-fsaction --print-config --watch /srv/data";
+
+/// auditd plugin that logs each filesystem change in watched directories.
+///
+/// Run by auditd (see /etc/audit/plugins.d/auparse-fsaction.conf), it reads
+/// auditd's event stream on standard input and appends one line per change
+/// (created, modified, deleted, renamed, ...) under the directories watched
+/// by `-w DIR -p wa -k KEY` audit rules to LOGFILE. `auparse fsaction` is the
+/// same program for audit logs and `ausearch --raw` output.
+#[derive(Debug, Parser)]
+#[command(
+    name = "auparse-fsaction",
+    bin_name = "auparse-fsaction",
+    version,
+    after_help = PLUGIN_AFTER_HELP,
+    max_term_width = 100,
+    override_usage = "auparse-fsaction LOGFILE [KEY]\n       auparse-fsaction --config FILE\n       auparse-fsaction --print-config --watch DIR [OPTION]..."
+)]
+pub struct PluginCli {
+    /// Append the change log to LOGFILE (created mode 0600, never through a
+    /// symlink); `-` is standard output.
+    #[arg(value_name = "LOGFILE", required_unless_present_any = ["config", "print_config"])]
+    pub logfile: Option<PathBuf>,
+    /// Only events with this rule key (exact match on any of the event's keys).
+    #[arg(value_name = "KEY", requires = "logfile")]
+    pub key: Option<String>,
+    /// Read the options from FILE: one `option = value` per line, named like
+    /// the long options of `auparse fsaction` (output, key, path, format,
+    /// include-failed, live, eoe-timeout, mode, max-pending); key and path may
+    /// repeat; `#` starts a comment.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["logfile", "key"])]
+    pub config: Option<PathBuf>,
+    /// Print the audit rule, the plugin conf (naming the installed plugin,
+    /// /usr/sbin/auparse-fsaction, when it exists), a logrotate snippet and
+    /// auditd.conf settings for --watch DIR, then exit. The options after it
+    /// are those of `auparse fsaction`: --watch DIR, -o/--output PATH,
+    /// -k/--key KEY, -p/--path DIR, --format, --include-failed,
+    /// --eoe-timeout, --mode.
+    #[arg(
+        long,
+        value_name = "OPTION",
+        num_args = 0..,
+        allow_hyphen_values = true,
+        conflicts_with_all = ["logfile", "key", "config"]
+    )]
+    pub print_config: Option<Vec<OsString>>,
+}
+
+/// `auparse-fsaction --print-config OPTION...`: the options of `auparse fsaction`.
+#[derive(Debug, Parser)]
+#[command(
+    name = "auparse-fsaction --print-config",
+    bin_name = "auparse-fsaction",
+    no_binary_name = true
+)]
+struct PrintConfigCli {
+    #[command(flatten)]
+    args: Args,
+}
+
+/// The arguments of the `auparse-fsaction` binary: `LOGFILE [KEY]`,
+/// `--config FILE` (auditd passes a plugin at most two words) or
+/// `--print-config OPTION...`. Help, version and usage errors are printed by
+/// clap, which exits (0 for help and version, 2 for a usage error).
 ///
 /// # Errors
-/// A usage message.
+/// None today; the `Result` is for callers that chain [`run`].
 pub fn args_from_plugin_argv(argv: &[OsString]) -> Result<Args, Fatal> {
-    let usage = "usage: auparse-fsaction LOGFILE [KEY] | auparse-fsaction --config FILE  (LOGFILE '-' is standard output)";
+    let cli = PluginCli::try_parse_from(
+        std::iter::once(OsString::from("auparse-fsaction")).chain(argv.iter().cloned()),
+    )
+    .unwrap_or_else(|e| e.exit());
+    if let Some(rest) = cli.print_config {
+        let inner = PrintConfigCli::try_parse_from(
+            std::iter::once(OsString::from("--print-config")).chain(rest),
+        )
+        .unwrap_or_else(|e| e.exit());
+        return Ok(inner.args);
+    }
     // The plugin binary runs under auditd: the events are this host's, now.
     let mut args = Args {
         live: true,
+        config: cli.config,
         ..Args::default()
     };
-    match argv {
-        [flag, file] if flag == "--config" => args.config = Some(PathBuf::from(file)),
-        [flag] if flag == "--help" || flag == "-h" => {
-            println!(
-                "{usage}\nSee `auparse fsaction --help` for the options a config file may set."
-            );
-            std::process::exit(0);
-        }
-        [flag] if flag == "--version" || flag == "-V" => {
-            println!("auparse-fsaction {}", env!("CARGO_PKG_VERSION"));
-            std::process::exit(0);
-        }
-        [log] if !log.to_string_lossy().starts_with("--") => args.output = PathBuf::from(log),
-        [log, key] if !log.to_string_lossy().starts_with("--") => {
-            args.output = PathBuf::from(log);
-            args.keys.push(key.to_string_lossy().into_owned());
-        }
-        _ => return Err(Fatal(usage.into())),
+    if let Some(log) = cli.logfile {
+        args.output = log;
     }
+    args.keys.extend(cli.key);
     Ok(args)
 }

@@ -25,6 +25,13 @@
 //! (`AUPARSE_LIVE_KEEP=1` keeps WORK for debugging). Only a SIGKILL of the
 //! test process can leave something behind.
 //!
+//! `AUPARSE_FSACTION_BIN=/usr/sbin/auparse-fsaction` runs an installed plugin
+//! instead of the built one, and `AUPARSE_FSACTION_CONF=FILE` takes the
+//! plugin conf from FILE (the Debian package's
+//! /etc/audit/plugins.d/auparse-fsaction.conf) with its `active`, `path` and
+//! `args` lines set as the test needs (its `path` must be the plugin under
+//! test): `.ci/package` runs these tests against the installed package.
+//!
 //! - `fsaction_plugin_under_auditd` (issue 4): a scripted list of operations
 //!   covering every change kind, with relative, absolute and dirfd-relative
 //!   paths and odd names, 1,000 files created and deleted, and a logrotate
@@ -44,7 +51,60 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Mutex, MutexGuard, Once, PoisonError};
 use std::time::{Duration, Instant};
 
-const PLUGIN: &str = env!("CARGO_BIN_EXE_auparse-fsaction");
+/// The plugin under test: the one this `cargo test` built, or
+/// `AUPARSE_FSACTION_BIN` (.ci/package sets the Debian package's
+/// /usr/sbin/auparse-fsaction).
+fn plugin_bin() -> PathBuf {
+    std::env::var_os("AUPARSE_FSACTION_BIN").map_or_else(
+        || PathBuf::from(env!("CARGO_BIN_EXE_auparse-fsaction")),
+        PathBuf::from,
+    )
+}
+
+/// The auditd plugin conf of a test: `active`, `path` (the wrapper) and
+/// `args` as the test needs them. With `AUPARSE_FSACTION_CONF` (.ci/package
+/// sets the package's /etc/audit/plugins.d/auparse-fsaction.conf), that file
+/// with those three lines replaced and every other line kept, after checking
+/// that its `path` is the plugin under test.
+fn plugin_conf(wrapper: &Path, args: &str) -> String {
+    let Some(file) = std::env::var_os("AUPARSE_FSACTION_CONF") else {
+        return format!(
+            "active = yes\ndirection = out\npath = {}\ntype = always\nargs = {args}\nformat = string\n",
+            wrapper.display()
+        );
+    };
+    let text = fs::read_to_string(&file)
+        .unwrap_or_else(|e| panic!("AUPARSE_FSACTION_CONF {}: {e}", Path::new(&file).display()));
+    let mut out = String::new();
+    let mut replaced = BTreeSet::new();
+    for line in text.lines() {
+        let (key, value) = line.split_once('=').unwrap_or((line, ""));
+        let (key, value) = (key.trim(), value.trim());
+        let line = match key {
+            "active" => "active = yes".to_string(),
+            "path" => {
+                assert_eq!(
+                    Path::new(value),
+                    plugin_bin(),
+                    "the path of AUPARSE_FSACTION_CONF is not the plugin under test"
+                );
+                format!("path = {}", wrapper.display())
+            }
+            "args" => format!("args = {args}"),
+            _ => line.to_string(),
+        };
+        replaced.insert(key.to_string());
+        out += &line;
+        out.push('\n');
+    }
+    for key in ["active", "direction", "path", "type", "args", "format"] {
+        assert!(
+            replaced.contains(key),
+            "AUPARSE_FSACTION_CONF has no `{key}` line:\n{text}"
+        );
+    }
+    out
+}
 
 /// How long a change may take to appear in the plugin's output. The plugin
 /// promises 2 s; the bound allows for a loaded machine.
@@ -541,7 +601,7 @@ impl Live {
              \x20   kill -0 $child 2>/dev/null || break\n\
              done\n\
              echo $rc >'{work}/plugin.status'\n",
-            plugin = PLUGIN,
+            plugin = plugin_bin().display(),
             work = work.display(),
         );
         let output = w("out.log");
@@ -557,10 +617,7 @@ impl Live {
                 format!("--config {}", w("fsaction.conf").display())
             }
         };
-        let plugin_conf = format!(
-            "active = yes\ndirection = out\npath = {}\ntype = always\nargs = {plugin_args}\nformat = string\n",
-            w("plugin-wrapper").display(),
-        );
+        let plugin_conf = plugin_conf(&w("plugin-wrapper"), &plugin_args);
         let write = |name: &str, text: &str, mode: u32| {
             fs::write(w(name), text).unwrap();
             fs::set_permissions(w(name), fs::Permissions::from_mode(mode)).unwrap();
@@ -598,11 +655,18 @@ impl Live {
             plugin_pids(&work).is_some()
         });
         let (_, plugin_pid) = plugin_pids(&work).unwrap();
-        // The process really is our binary (found by pid via /proc).
-        let exe = fs::read_link(format!("/proc/{plugin_pid}/exe")).unwrap();
+        // The process really is our binary (found by pid via /proc). The
+        // wrapper records the pid right after the fork: until the child has
+        // exec'd, its exe is still the shell.
+        let plugin = fs::canonicalize(plugin_bin()).unwrap();
+        let exe_of = || fs::read_link(format!("/proc/{plugin_pid}/exe")).ok();
+        wait_until("the plugin to exec", Duration::from_secs(5), || {
+            exe_of().is_some_and(|e| e == plugin)
+        });
+        let exe = exe_of().unwrap();
         assert_eq!(
             exe,
-            fs::canonicalize(PLUGIN).unwrap(),
+            fs::canonicalize(plugin_bin()).unwrap(),
             "plugin pid {plugin_pid}"
         );
         wait_until(
