@@ -11,7 +11,10 @@
 //!
 //! [`Reporter`] sends one line per distinct problem, at most once per
 //! interval (60 s; `AUPARSE_SYSLOG_INTERVAL=SECS` changes it); repeats within
-//! the interval are counted and reported in one line when it has passed.
+//! the interval are counted and reported in one line when it has passed
+//! (`MESSAGE [repeated N time(s) in the last S s]`, the latest text), or with
+//! the next report of the problem (`MESSAGE [N repeat(s) in the last S s not
+//! shown]`).
 
 use std::collections::HashMap;
 use std::io::{IsTerminal as _, Write as _};
@@ -215,9 +218,14 @@ impl Reporter {
             let since = now.duration_since(s.last);
             if s.suppressed > 0 && (all || since >= self.interval) {
                 if let Some((sev, msg)) = s.latest.take() {
-                    // This line repeats the latest report, so it counts as
-                    // one of the repeats itself.
-                    report_now(sev, &with_count(&msg, s.suppressed - 1, since));
+                    report_now(
+                        sev,
+                        &format!(
+                            "{msg} [repeated {} time(s) in the last {} s]",
+                            s.suppressed,
+                            since.as_secs().max(1)
+                        ),
+                    );
                 }
                 s.suppressed = 0;
                 s.last = now;
@@ -231,7 +239,7 @@ fn with_count(msg: &str, held: u64, since: Duration) -> String {
         msg.to_string()
     } else {
         format!(
-            "{msg} [{held} more report(s) of this problem in the last {} s not shown]",
+            "{msg} [{held} repeat(s) in the last {} s not shown]",
             since.as_secs().max(1)
         )
     }

@@ -2190,3 +2190,125 @@ fn fsaction_output_unopenable_then_fixed() {
         },
     );
 }
+
+/// A real rsyslogd (Debian's `rsyslog`, with a private config: its own
+/// socket, daemon.* to a file, nothing else of the system's) files the
+/// plugin's reports under facility daemon with ident auparse-fsaction: a
+/// fatal error at start and an error while running. Opt-in like the others
+/// (run under the live-auditd lock); skipped when rsyslogd is not installed.
+#[test]
+fn fsaction_reports_reach_a_real_rsyslogd() {
+    let test = "fsaction_reports_reach_a_real_rsyslogd";
+    let _serial = lock(&SERIAL);
+    if std::env::var("AUPARSE_LIVE_TESTS").as_deref() != Ok("1") {
+        eprintln!("{test}: SKIPPED: opt-in (AUPARSE_LIVE_TESTS=1, as root)");
+        return;
+    }
+    let Some(rsyslogd) = find_tool("rsyslogd") else {
+        eprintln!("{test}: SKIPPED: rsyslogd is not installed (apt-get install -y rsyslog)");
+        return;
+    };
+    let dir = work_base().join(format!("auparse-rsyslog.{}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    fs::DirBuilder::new().mode(0o700).create(&dir).unwrap();
+    struct Rm(PathBuf, Option<Child>);
+    impl Drop for Rm {
+        fn drop(&mut self) {
+            if let Some(mut c) = self.1.take() {
+                send_signal(c.id(), libc::SIGTERM);
+                let _ = c.wait();
+            }
+            let _ = fs::remove_dir_all(&self.0);
+        }
+    }
+    let mut guard = Rm(dir.clone(), None);
+    let sock = dir.join("log.sock");
+    let daemon_log = dir.join("daemon.log");
+    fs::write(
+        dir.join("rsyslog.conf"),
+        format!(
+            "global(workDirectory=\"{d}\")\n\
+             module(load=\"imuxsock\" SysSock.Use=\"off\")\n\
+             input(type=\"imuxsock\" Socket=\"{s}\")\n\
+             daemon.* action(type=\"omfile\" file=\"{l}\")\n",
+            d = dir.display(),
+            s = sock.display(),
+            l = daemon_log.display()
+        ),
+    )
+    .unwrap();
+    let rs = Command::new(&rsyslogd)
+        .arg("-n")
+        .arg("-f")
+        .arg(dir.join("rsyslog.conf"))
+        .arg("-i")
+        .arg(dir.join("rsyslogd.pid"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .process_group(0)
+        .spawn()
+        .expect("start rsyslogd");
+    guard.1 = Some(rs);
+    wait_until("rsyslogd's socket", Duration::from_secs(15), || {
+        sock.exists()
+    });
+    let logged = |pid: u32, what: &str| {
+        fs::read_to_string(&daemon_log).is_ok_and(|t| {
+            t.lines()
+                .any(|l| l.contains(&format!(" auparse-fsaction[{pid}]: ")) && l.contains(what))
+        })
+    };
+
+    // Fatal at start: the output's directory does not exist.
+    let missing = dir.join("no-such-dir/out.log");
+    let mut p = Command::new(PLUGIN)
+        .arg(&missing)
+        .env("AUPARSE_SYSLOG_SOCKET", &sock)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let st = p.wait().unwrap();
+    assert_eq!(st.code(), Some(1));
+    let pid = p.id();
+    wait_until(
+        "the fatal error in daemon.log",
+        Duration::from_secs(15),
+        || {
+            logged(
+                pid,
+                &format!("{}: No such file or directory", missing.display()),
+            )
+        },
+    );
+
+    // While running: the output's directory removed.
+    let logs = dir.join("logs");
+    fs::create_dir(&logs).unwrap();
+    let mut p = Command::new(PLUGIN)
+        .arg(logs.join("out.log"))
+        .env("AUPARSE_SYSLOG_SOCKET", &sock)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = p.id();
+    wait_until("the output", Duration::from_secs(15), || {
+        logs.join("out.log").exists()
+    });
+    fs::remove_dir_all(&logs).unwrap();
+    wait_until(
+        "the reopen error in daemon.log",
+        Duration::from_secs(15),
+        || logged(pid, "No such file or directory (os error 2); retrying"),
+    );
+    drop(p.stdin.take());
+    assert_eq!(p.wait().unwrap().code(), Some(0));
+    eprintln!(
+        "{test}: rsyslogd's daemon.* file:\n{}",
+        fs::read_to_string(&daemon_log).unwrap()
+    );
+}

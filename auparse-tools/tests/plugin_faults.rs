@@ -907,7 +907,7 @@ fn output_directory_removed_then_recreated_with_rate_limited_reports() {
     let dropped = rest_lines.len() - max_pending;
     assert!(dropped > 50, "the test drops many changes ({dropped})");
     let summary = format!("{dropped} change(s) dropped so far");
-    log.wait_for(pid, &[&summary, "not shown"], Duration::from_secs(15));
+    log.wait_for(pid, &[&summary, "[repeated "], Duration::from_secs(15));
     // Retried without SIGHUP once the admin recreates the directory.
     fs::create_dir(&sub).unwrap();
     let kept = rest_lines[dropped..].concat();
