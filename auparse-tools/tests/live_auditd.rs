@@ -14,7 +14,9 @@
 //! `auditctl -w WORK/w -p wa -k KEY`, changes files in WORK/w, and checks what
 //! the plugin wrote. The plugin is started through a small generated `sh`
 //! wrapper that only forwards signals and records the plugin's pid and exit
-//! status (auditd reaps its children, so the status is not visible otherwise).
+//! status (auditd reaps its children, so the status is not visible otherwise),
+//! and points the plugin's system log at WORK/syslog.sock
+//! (`AUPARSE_SYSLOG_SOCKET`), a socket the test binds and reads.
 //!
 //! They refuse to run (and pass, with a message) when an auditd is already
 //! running, a daemon is registered with the kernel, the audit configuration
@@ -34,6 +36,11 @@
 //! - `fsaction_plugin_loses_nothing_under_load` (issue 6): 20,000 file
 //!   operations as fast as a Rust loop makes them; every change that
 //!   `ausearch -k KEY` shows in the private audit log is in the plugin's log.
+//! - issue 11, the output survives with no SIGHUP: `fsaction_output_*` (the
+//!   file deleted, renamed, its directory removed and recreated, a directory
+//!   in its place, in the middle of 900 changes; 0 lost, 0 doubled, the
+//!   problem in the plugin's system log while its stderr is /dev/null) and
+//!   `fsaction_reports_reach_a_real_rsyslogd` (when rsyslogd is installed).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs;
@@ -552,7 +559,9 @@ impl Live {
              trap 'kill -HUP $child 2>/dev/null' HUP\n\
              trap 'kill -USR1 $child 2>/dev/null' USR1\n\
              exec 3<&0\n\
-             AUPARSE_SYSLOG_SOCKET='{work}/syslog.sock' '{plugin}' \"$@\" <&3 3<&- &\n\
+             AUPARSE_SYSLOG_SOCKET='{work}/syslog.sock'\n\
+             export AUPARSE_SYSLOG_SOCKET\n\
+             '{plugin}' \"$@\" <&3 3<&- &\n\
              child=$!\n\
              exec 3<&-\n\
              echo \"$$ $child\" >'{work}/plugin.pid'\n\
@@ -620,8 +629,14 @@ impl Live {
             plugin_pids(&work).is_some()
         });
         let (_, plugin_pid) = plugin_pids(&work).unwrap();
-        // The process really is our binary (found by pid via /proc).
-        let exe = fs::read_link(format!("/proc/{plugin_pid}/exe")).unwrap();
+        // The process really is our binary (found by pid via /proc), once
+        // the wrapper's fork has executed it.
+        let canon = fs::canonicalize(PLUGIN).unwrap();
+        let exe_of = || fs::read_link(format!("/proc/{plugin_pid}/exe")).ok();
+        let _ = wait_until("the plugin to be executed", Duration::from_secs(15), || {
+            exe_of().as_ref() == Some(&canon) || exe_of().is_none()
+        });
+        let exe = exe_of().unwrap();
         assert_eq!(
             exe,
             fs::canonicalize(PLUGIN).unwrap(),
