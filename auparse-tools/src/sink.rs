@@ -220,9 +220,10 @@ impl Sink {
                     &format!("open:{}", e.raw_os_error().unwrap_or(0)),
                     Severity::Err,
                     format!(
-                        "reopen {}: {e}; retrying every {} s",
+                        "reopen {}: {e}; retrying every {} s, keeping changes in memory (up to {})",
                         path.display(),
-                        RETRY_OPEN.as_secs()
+                        RETRY_OPEN.as_secs(),
+                        self.max_pending
                     ),
                 );
             }
@@ -270,6 +271,11 @@ impl Sink {
                 Err(e) if e.kind() == io::ErrorKind::BrokenPipe && self.path.is_none() => {
                     // Nobody reads standard output any more.
                     std::process::exit(0);
+                }
+                Err(_) if self.path.is_some() && self.file.is_none() => {
+                    // The failed open is what was reported.
+                    self.failing = true;
+                    return;
                 }
                 Err(e) => {
                     if !self.failing {
