@@ -2067,16 +2067,21 @@ fn survive(test: &str, key: &str, t: Trouble) {
     );
     // What the deleted file held when it was deleted: read through a
     // descriptor opened before, up to its size then.
-    let gone: Vec<String> = with_plugin_stopped(&live, || {
+    // (The descriptor stays open: what the plugin wrote into the deleted
+    // file after that is counted at the end.)
+    let (gone, mut held) = with_plugin_stopped(&live, || {
         let held = t.deletes.then(|| {
             use std::io::Read as _;
             let mut f = fs::File::open(&out).unwrap();
             let mut data = Vec::new();
             f.read_to_end(&mut data).unwrap();
-            data
+            (data, f)
         });
         (t.break_it)(&live);
-        held.map(|d| created_paths(&d)).unwrap_or_default()
+        match held {
+            Some((d, f)) => (created_paths(&d), Some(f)),
+            None => (Vec::new(), None),
+        }
     });
     let broke = Instant::now();
     let m = live.syslog.wait_for(pid, t.report, Duration::from_secs(30));
@@ -2113,13 +2118,27 @@ fn survive(test: &str, key: &str, t: Trouble) {
     let madeset: BTreeSet<&String> = made.iter().collect();
     let unknown: Vec<&String> = surv.iter().filter(|p| !madeset.contains(p)).collect();
     let in_new = created_paths(&fs::read(&out).unwrap_or_default()).len();
+    // Written into the deleted file after it was deleted (before the plugin
+    // noticed): every one of them must be in the surviving files too.
+    let after_delete = held.as_mut().map_or_else(Vec::new, |f| {
+        use std::io::Read as _;
+        let mut data = Vec::new();
+        f.read_to_end(&mut data).unwrap();
+        created_paths(&data)
+    });
+    let survset: BTreeSet<&String> = surv.iter().collect();
+    let missing_after: Vec<&String> = after_delete
+        .iter()
+        .filter(|p| !survset.contains(p))
+        .collect();
     eprintln!(
-        "{test}: made {} changes, logged {logged} ({} in the surviving files: {} in {}, {} in the deleted file when it was deleted), lost {}, doubled {}; noticed {noticed:.2?} after the trouble; syslog: {:?}; last change in {waited:.2?}",
+        "{test}: made {} changes, logged {logged} ({} in the surviving files: {} in {}, {} in the deleted file when it was deleted, {} written into it after), lost {}, doubled {}; noticed {noticed:.2?} after the trouble; syslog: {:?}; last change in {waited:.2?}",
         made.len(),
         surv.len(),
         in_new,
         out.display(),
         gone.len(),
+        after_delete.len(),
         made.len() - logged,
         doubled.len(),
         m.text,
@@ -2128,6 +2147,10 @@ fn survive(test: &str, key: &str, t: Trouble) {
         eprintln!("  syslog <{}>: {}", m.severity, m.text);
     }
     assert_eq!(made.len() - logged, 0, "lost");
+    assert!(
+        missing_after.is_empty(),
+        "written only into the deleted file: {missing_after:?}"
+    );
     assert!(doubled.is_empty(), "doubled: {doubled:?}");
     assert!(unknown.is_empty(), "not made by the workload: {unknown:?}");
     assert!(in_new >= D, "the new output file holds at least batch D");
