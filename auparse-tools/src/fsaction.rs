@@ -5,6 +5,8 @@
 //! standard input, or files / `ausearch --raw` output. Output is appended to a
 //! file (created 0600, never through a symlink) or standard output; SIGHUP and
 //! SIGUSR1 reopen it (logrotate), SIGTERM writes what is pending and exits 0.
+//! The output file's survival (deleted, moved, unopenable) is in
+//! [`crate::sink`]; problem reports go to the system log ([`crate::syslog`]).
 
 use crate::input::{self, Handler, ReadOptions, Source};
 use crate::sink::Sink;
