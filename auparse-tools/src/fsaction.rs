@@ -5,8 +5,11 @@
 //! standard input, or files / `ausearch --raw` output. Output is appended to a
 //! file (created 0600, never through a symlink) or standard output; SIGHUP and
 //! SIGUSR1 reopen it (logrotate), SIGTERM writes what is pending and exits 0.
+//! The output file's survival (deleted, moved, unopenable) is in
+//! [`crate::sink`]; problem reports go to the system log ([`crate::syslog`]).
 
 use crate::input::{self, Handler, ReadOptions, Source};
+use crate::sink::Sink;
 use crate::{CmdResult, Fatal};
 use auparse::format::json::write_change_line;
 use auparse::format::pretty::write_escaped;
@@ -14,9 +17,7 @@ use auparse::{join_normalize, ChangeKind, Event, Feeder, FsChange, FsTracker};
 use clap::{Args as ClapArgs, Parser, ValueEnum};
 use std::collections::VecDeque;
 use std::ffi::OsString;
-use std::fs::{File, OpenOptions};
 use std::io::{self, Write as _};
-use std::os::unix::fs::{MetadataExt as _, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -71,7 +72,7 @@ pub struct Args {
     #[arg(long, value_name = "OCTAL", default_value = "600", value_parser = parse_mode)]
     pub mode: u32,
     /// Changes kept in memory while the output cannot be written, before the
-    /// oldest are dropped (each drop is reported on stderr).
+    /// oldest are dropped (counted in the system log and on stderr).
     #[arg(long, value_name = "N", default_value_t = 100_000)]
     pub max_pending: usize,
     /// Read options from FILE (`option = value` lines; see below).
@@ -178,147 +179,6 @@ pub fn apply_config(args: &mut Args, path: &Path) -> Result<(), Fatal> {
         }
     }
     Ok(())
-}
-
-/// The output file, or standard output, with reopen and a bounded backlog.
-struct Sink {
-    path: Option<PathBuf>,
-    mode: u32,
-    file: Option<File>,
-    backlog: VecDeque<Vec<u8>>,
-    max_pending: usize,
-    dropped: u64,
-    failing: bool,
-    /// Bytes of the first backlog line already in the file (a short write
-    /// on a full disk): the rest is written later, not the whole line again.
-    front_done: usize,
-}
-
-impl Sink {
-    fn new(output: &Path, mode: u32, max_pending: usize) -> Result<Sink, Fatal> {
-        let path = (output != Path::new("-")).then(|| output.to_path_buf());
-        let mut s = Sink {
-            path,
-            mode,
-            file: None,
-            backlog: VecDeque::new(),
-            max_pending: max_pending.max(1),
-            dropped: 0,
-            failing: false,
-            front_done: 0,
-        };
-        if let Some(p) = &s.path {
-            // A bad output at start is fatal (wrong path, permissions).
-            s.file =
-                Some(open_output(p, mode).map_err(|e| Fatal(format!("{}: {e}", p.display())))?);
-        }
-        Ok(s)
-    }
-
-    /// Closes and reopens the output (after logrotate moved it).
-    fn reopen(&mut self) {
-        if let Some(p) = &self.path {
-            let old = self.file.take().and_then(|f| f.metadata().ok());
-            match open_output(p, self.mode) {
-                Ok(f) => {
-                    // A line begun in another file (rotated or deleted) is
-                    // written whole to the new one.
-                    let same = old
-                        .zip(f.metadata().ok())
-                        .is_some_and(|(a, b)| a.dev() == b.dev() && a.ino() == b.ino());
-                    if !same {
-                        self.front_done = 0;
-                    }
-                    self.file = Some(f);
-                }
-                Err(e) => eprintln!("auparse-fsaction: reopen {}: {e}", p.display()),
-            }
-        }
-        self.drain();
-    }
-
-    fn push(&mut self, line: Vec<u8>) {
-        if self.backlog.len() >= self.max_pending {
-            self.backlog.pop_front();
-            self.front_done = 0;
-            self.dropped += 1;
-            if self.dropped == 1 || self.dropped.is_power_of_two() {
-                eprintln!(
-                    "auparse-fsaction: output not writable: {} change(s) dropped so far (--max-pending {})",
-                    self.dropped, self.max_pending
-                );
-            }
-        }
-        self.backlog.push_back(line);
-        self.drain();
-    }
-
-    /// Writes the backlog, each change in one write(2), flushed.
-    fn drain(&mut self) {
-        while let Some(line) = self.backlog.front() {
-            let r = match (&self.path, &mut self.file) {
-                (None, _) => {
-                    let mut out = io::stdout().lock();
-                    out.write_all(line).and_then(|()| out.flush())
-                }
-                (Some(_), Some(f)) => write_rest(f, line, &mut self.front_done),
-                (Some(_), None) => Err(io::Error::other("output is not open")),
-            };
-            match r {
-                Ok(()) => {
-                    self.backlog.pop_front();
-                    self.front_done = 0;
-                    if self.failing {
-                        self.failing = false;
-                        eprintln!("auparse-fsaction: output writable again");
-                    }
-                }
-                Err(e) if e.kind() == io::ErrorKind::BrokenPipe && self.path.is_none() => {
-                    // Nobody reads standard output any more.
-                    std::process::exit(0);
-                }
-                Err(e) => {
-                    if !self.failing {
-                        self.failing = true;
-                        let name = self
-                            .path
-                            .as_ref()
-                            .map_or("standard output".into(), |p| p.display().to_string());
-                        eprintln!(
-                            "auparse-fsaction: {name}: {e}; keeping changes in memory (up to {}) until it works again (SIGHUP reopens)",
-                            self.max_pending
-                        );
-                    }
-                    return;
-                }
-            }
-        }
-    }
-}
-
-/// Writes `line` from byte `*done` on, normally in one write(2). After a
-/// short write (disk full) `*done` records how far it got, so that the rest
-/// is written later and the line is neither lost nor repeated in part.
-fn write_rest(f: &mut File, line: &[u8], done: &mut usize) -> io::Result<()> {
-    while *done < line.len() {
-        match f.write(&line[*done..]) {
-            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-            Ok(n) => *done += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(())
-}
-
-/// Opens for appending, creating with `mode`, refusing a symlink in its place.
-fn open_output(path: &Path, mode: u32) -> io::Result<File> {
-    OpenOptions::new()
-        .append(true)
-        .create(true)
-        .mode(mode)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
-        .open(path)
 }
 
 /// Renders changes as log lines.
@@ -456,18 +316,18 @@ impl Handler for Plugin {
             self.emit(late);
             self.pending_since = None;
         }
-        self.sink.drain();
+        self.sink.tick();
         Ok(())
     }
 
     fn end(&mut self) -> CmdResult {
         let late = self.tracker.flush();
         self.emit(late);
-        self.sink.drain();
-        if !self.sink.backlog.is_empty() {
+        self.sink.finish();
+        if self.sink.pending() > 0 {
             return Err(Fatal(format!(
                 "{} change(s) could not be written",
-                self.sink.backlog.len()
+                self.sink.pending()
             )));
         }
         Ok(())
@@ -679,8 +539,17 @@ fn print_config(args: &Args) -> CmdResult {
 ///
 /// # Errors
 /// A one-line message: bad options or an output that cannot be opened at
-/// start. Bad input is never fatal.
-pub fn run(mut args: Args) -> CmdResult {
+/// start. Bad input is never fatal. The message also goes to the system log
+/// (see [`crate::syslog`]); the caller prints it on stderr.
+pub fn run(args: Args) -> CmdResult {
+    let r = run_plugin(args);
+    if let Err(e) = &r {
+        crate::syslog::send(crate::syslog::Severity::Err, &e.0);
+    }
+    r
+}
+
+fn run_plugin(mut args: Args) -> CmdResult {
     if let Some(c) = args.config.clone() {
         apply_config(&mut args, &c)?;
     }

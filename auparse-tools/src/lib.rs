@@ -11,6 +11,8 @@ pub mod fsaction;
 pub mod input;
 pub mod output;
 pub mod rules;
+pub mod sink;
+pub mod syslog;
 pub mod timespec;
 
 /// One-line error messages for the command line.

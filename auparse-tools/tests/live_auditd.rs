@@ -14,7 +14,9 @@
 //! `auditctl -w WORK/w -p wa -k KEY`, changes files in WORK/w, and checks what
 //! the plugin wrote. The plugin is started through a small generated `sh`
 //! wrapper that only forwards signals and records the plugin's pid and exit
-//! status (auditd reaps its children, so the status is not visible otherwise).
+//! status (auditd reaps its children, so the status is not visible otherwise),
+//! and points the plugin's system log at WORK/syslog.sock
+//! (`AUPARSE_SYSLOG_SOCKET`), a socket the test binds and reads.
 //!
 //! They refuse to run (and pass, with a message) when an auditd is already
 //! running, a daemon is registered with the kernel, the audit configuration
@@ -41,6 +43,11 @@
 //! - `fsaction_plugin_loses_nothing_under_load` (issue 6): 20,000 file
 //!   operations as fast as a Rust loop makes them; every change that
 //!   `ausearch -k KEY` shows in the private audit log is in the plugin's log.
+//! - issue 11, the output survives with no SIGHUP: `fsaction_output_*` (the
+//!   file deleted, renamed, its directory removed and recreated, a directory
+//!   in its place, in the middle of 900 changes; 0 lost, 0 doubled, the
+//!   problem in the plugin's system log while its stderr is /dev/null) and
+//!   `fsaction_reports_reach_a_real_rsyslogd` (when rsyslogd is installed).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs;
@@ -50,6 +57,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Mutex, MutexGuard, Once, PoisonError};
 use std::time::{Duration, Instant};
+
+#[path = "support/syslog_socket.rs"]
+mod syslog_socket;
+
+use syslog_socket::SyslogSocket;
 
 /// The plugin under test: the one this `cargo test` built, or
 /// `AUPARSE_FSACTION_BIN` (.ci/package sets the Debian package's
@@ -484,6 +496,9 @@ struct Live {
     output: PathBuf,
     key: String,
     plugin_pid: u32,
+    /// The plugin's system log: the socket WORK/syslog.sock, named to it by
+    /// AUPARSE_SYSLOG_SOCKET (set by the wrapper).
+    syslog: SyslogSocket,
 }
 
 /// True if `dir` is on a file system mounted noexec.
@@ -544,6 +559,18 @@ impl Live {
         key: &str,
         plugin_extra: Option<&str>,
     ) -> Live {
+        Self::start_opts(tools, status, key, plugin_extra, "out.log")
+    }
+
+    /// [`Live::start_with`], with the output at WORK/`output` (its
+    /// directory created first).
+    fn start_opts(
+        tools: Tools,
+        status: &HashMap<String, String>,
+        key: &str,
+        plugin_extra: Option<&str>,
+        output: &str,
+    ) -> Live {
         let orig_enabled = status.get("enabled").cloned().unwrap_or_else(|| "0".into());
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -564,6 +591,7 @@ impl Live {
         install_signal_cleanup();
 
         let w = |p: &str| work.join(p);
+        let syslog = SyslogSocket::bind(&w("syslog.sock"));
         fs::create_dir(w("plugins.d")).unwrap();
         fs::create_dir(w("w")).unwrap();
         fs::create_dir(w("outside")).unwrap();
@@ -591,6 +619,8 @@ impl Live {
              trap 'kill -HUP $child 2>/dev/null' HUP\n\
              trap 'kill -USR1 $child 2>/dev/null' USR1\n\
              exec 3<&0\n\
+             AUPARSE_SYSLOG_SOCKET='{work}/syslog.sock'\n\
+             export AUPARSE_SYSLOG_SOCKET\n\
              '{plugin}' \"$@\" <&3 3<&- &\n\
              child=$!\n\
              exec 3<&-\n\
@@ -604,7 +634,8 @@ impl Live {
             plugin = plugin_bin().display(),
             work = work.display(),
         );
-        let output = w("out.log");
+        let output = w(output);
+        fs::create_dir_all(output.parent().unwrap()).unwrap();
         let plugin_args = match plugin_extra {
             None => format!("{} {key}", output.display()),
             Some(extra) => {
@@ -682,6 +713,7 @@ impl Live {
             key: key.into(),
             plugin_pid,
             work,
+            syslog,
         }
     }
 
@@ -1908,4 +1940,482 @@ fn fsaction_log_replays_to_the_real_tree() {
     assert_eq!(exit, 0, "the plugin's exit status after auditd's SIGTERM");
     let problems = cleanup_now();
     assert!(problems.is_empty(), "cleanup: {problems:#?}");
+}
+
+// ------------------------------------------------------------ issue 11 -----
+//
+// The output file survives what admins and tools do to it, with no SIGHUP,
+// under a real auditd whose plugin has stderr on /dev/null; each problem
+// reaches the system log (the socket the harness binds). A workload process
+// started after auditd creates batches of files in the watched tree; the
+// changes are counted from the plugin's JSON output files against the
+// workload's list of names.
+
+/// A `bash` started after auditd that creates files in the watched tree in
+/// batches the test asks for on its stdin (`PREFIX COUNT HOW`; HOW `touch`
+/// runs touch(1) per file, which spreads a batch over time; anything else
+/// uses the shell's own `: > NAME`), answering `done PREFIX` when a batch is
+/// made.
+struct Workload {
+    child: Child,
+    stdin: std::process::ChildStdin,
+    stdout: std::io::BufReader<std::process::ChildStdout>,
+    dir: PathBuf,
+    /// Every file made (absolute paths), in order.
+    made: Vec<String>,
+    /// How many of `made` each batch made, by prefix.
+    batches: Vec<(String, usize)>,
+}
+
+impl Workload {
+    fn start(dir: &Path) -> Workload {
+        let script = "while read prefix count how; do \
+             for ((i = 0; i < count; i++)); do \
+               if [ \"$how\" = touch ]; then touch \"$prefix-$i\"; else : > \"$prefix-$i\"; fi; \
+             done; echo \"done $prefix\"; done";
+        let mut child = Command::new("bash")
+            .arg("-c")
+            .arg(script)
+            .current_dir(dir)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        Workload {
+            stdin: child.stdin.take().unwrap(),
+            stdout: std::io::BufReader::new(child.stdout.take().unwrap()),
+            child,
+            dir: dir.to_path_buf(),
+            made: Vec::new(),
+            batches: Vec::new(),
+        }
+    }
+
+    /// Starts a batch (returns at once).
+    fn begin(&mut self, prefix: &str, count: usize, how: &str) {
+        use std::io::Write as _;
+        writeln!(self.stdin, "{prefix} {count} {how}").unwrap();
+        self.stdin.flush().unwrap();
+        for i in 0..count {
+            self.made
+                .push(format!("{}/{prefix}-{i}", self.dir.display()));
+        }
+        self.batches.push((prefix.to_string(), count));
+    }
+
+    /// Waits for the batch `prefix` to be made.
+    fn wait(&mut self, prefix: &str) {
+        use std::io::BufRead as _;
+        let mut line = String::new();
+        self.stdout.read_line(&mut line).unwrap();
+        assert_eq!(line.trim_end(), format!("done {prefix}"), "the workload");
+    }
+
+    fn batch(&mut self, prefix: &str, count: usize, how: &str) {
+        self.begin(prefix, count, how);
+        self.wait(prefix);
+    }
+}
+
+impl Drop for Workload {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The paths of the `created` changes in a JSON change log (checked JSON).
+fn created_paths(data: &[u8]) -> Vec<String> {
+    let text = String::from_utf8_lossy(data);
+    let complete = text.rfind('\n').map_or("", |i| &text[..=i]);
+    complete
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value =
+                serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}"));
+            assert_eq!(v["change"], "created", "only files are created: {l}");
+            v["path"].as_str().unwrap().to_string()
+        })
+        .collect()
+}
+
+/// The process state letter of `pid` (`T` when stopped).
+fn proc_state(pid: u32) -> Option<char> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat.rsplit_once(") ")?.1.chars().next()
+}
+
+/// Stops the plugin (SIGSTOP, waiting until it is stopped, so that no write
+/// of it is in flight), runs `f`, and lets it go on (SIGCONT).
+fn with_plugin_stopped<R>(live: &Live, f: impl FnOnce() -> R) -> R {
+    let pid = live.plugin_pid;
+    assert!(send_signal(pid, libc::SIGSTOP), "SIGSTOP {pid}");
+    wait_until("the plugin to stop", Duration::from_secs(10), || {
+        proc_state(pid) == Some('t') || proc_state(pid) == Some('T')
+    });
+    let r = f();
+    assert!(send_signal(pid, libc::SIGCONT), "SIGCONT {pid}");
+    r
+}
+
+/// What the admin does to the output, and the syslog text it must cause.
+struct Trouble {
+    /// The output's path under WORK.
+    output: &'static str,
+    /// Done while the plugin is stopped, in the middle of a batch.
+    break_it: fn(&Live),
+    /// Every one of these in one syslog message of the plugin.
+    report: &'static [&'static str],
+    /// The syslog severity of that message.
+    severity: u8,
+    /// Done after the report arrived and a batch was made meanwhile (None:
+    /// nothing to fix).
+    fix: Option<fn(&Live)>,
+    /// The output file is deleted by `break_it` (what was in it at that
+    /// moment is gone by the admin's hand).
+    deletes: bool,
+}
+
+/// Runs one case: batches A (logged before the trouble), B (the trouble
+/// comes in the middle of it), C (made after the report, before the fix),
+/// D (after the fix); then counts made / logged / lost / doubled.
+fn survive(test: &str, key: &str, t: Trouble) {
+    const A: usize = 200;
+    const B: usize = 300;
+    const C: usize = 200;
+    const D: usize = 200;
+    let _serial = lock(&SERIAL);
+    let Some((tools, status)) = preflight(test) else {
+        return;
+    };
+    let _guard = Guard;
+    let live = Live::start_opts(tools, &status, key, Some("format = json"), t.output);
+    big_backlog(&live, &status);
+    live.add_watch();
+    let pid = live.plugin_pid;
+    // The premise: auditd gave the plugin no stderr anyone can read.
+    assert_eq!(
+        fs::read_link(format!("/proc/{pid}/fd/2")).unwrap(),
+        Path::new("/dev/null"),
+        "the plugin's stderr under auditd"
+    );
+    let out = live.output.clone();
+    let rotated = out.with_extension("log.1");
+    // The files that survive at the end, read whole.
+    let surviving = || -> Vec<String> {
+        let mut v = created_paths(&fs::read(&rotated).unwrap_or_default());
+        if out.is_file() {
+            v.extend(created_paths(&fs::read(&out).unwrap_or_default()));
+        }
+        v
+    };
+
+    let mut w = Workload::start(&live.watch);
+    w.batch("a", A, "shell");
+    let want_a: BTreeSet<String> = w.made.iter().cloned().collect();
+    wait_until("batch A logged", Duration::from_secs(60), || {
+        want_a.is_subset(&surviving().into_iter().collect())
+    });
+
+    // The trouble, in the middle of batch B (once some of it is logged).
+    w.begin("b", B, "touch");
+    wait_until(
+        "the first changes of batch B",
+        Duration::from_secs(60),
+        || surviving().iter().any(|p| p.contains("/b-")),
+    );
+    // What the deleted file held when it was deleted: read through a
+    // descriptor opened before, up to its size then.
+    // (The descriptor stays open: what the plugin wrote into the deleted
+    // file after that is counted at the end.)
+    let (gone, mut held) = with_plugin_stopped(&live, || {
+        let held = t.deletes.then(|| {
+            use std::io::Read as _;
+            let mut f = fs::File::open(&out).unwrap();
+            let mut data = Vec::new();
+            f.read_to_end(&mut data).unwrap();
+            (data, f)
+        });
+        (t.break_it)(&live);
+        match held {
+            Some((d, f)) => (created_paths(&d), Some(f)),
+            None => (Vec::new(), None),
+        }
+    });
+    let broke = Instant::now();
+    let m = live.syslog.wait_for(pid, t.report, Duration::from_secs(30));
+    let noticed = broke.elapsed();
+    assert_eq!(m.severity, t.severity, "{m:?}");
+    w.wait("b");
+    w.batch("c", C, "shell");
+    if let Some(fix) = t.fix {
+        // Still broken: nothing was made at the output path meanwhile (the
+        // plugin creates no directories and removes nothing).
+        assert!(!out.is_file(), "{} is not a file yet", out.display());
+        fix(&live);
+    }
+    w.batch("d", D, "shell");
+    let made: Vec<String> = w.made.clone();
+    assert_eq!(made.len(), A + B + C + D);
+
+    // Every change is in a surviving file, or was in the deleted one.
+    let accounted = |surv: &[String]| -> usize {
+        let have: BTreeSet<&String> = surv.iter().chain(&gone).collect();
+        made.iter().filter(|p| have.contains(p)).count()
+    };
+    // Polled with a generous deadline; when it passes, the counts below
+    // say what is missing.
+    let start = Instant::now();
+    while accounted(&surviving()) < made.len() && start.elapsed() < Duration::from_secs(120) {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let waited = start.elapsed();
+    drop(w);
+    let exit = live.stop();
+    let surv = surviving();
+    let logged = accounted(&surv);
+    let mut seen = BTreeSet::new();
+    let doubled: Vec<&String> = surv.iter().filter(|p| !seen.insert(*p)).collect();
+    let madeset: BTreeSet<&String> = made.iter().collect();
+    let unknown: Vec<&String> = surv.iter().filter(|p| !madeset.contains(p)).collect();
+    let in_new = created_paths(&fs::read(&out).unwrap_or_default()).len();
+    // Written into the deleted file after it was deleted (before the plugin
+    // noticed): every one of them must be in the surviving files too.
+    let after_delete = held.as_mut().map_or_else(Vec::new, |f| {
+        use std::io::Read as _;
+        let mut data = Vec::new();
+        f.read_to_end(&mut data).unwrap();
+        created_paths(&data)
+    });
+    let survset: BTreeSet<&String> = surv.iter().collect();
+    let missing_after: Vec<&String> = after_delete
+        .iter()
+        .filter(|p| !survset.contains(p))
+        .collect();
+    eprintln!(
+        "{test}: made {} changes, logged {logged} ({} in the surviving files: {} in {}, {} in the deleted file when it was deleted, {} written into it after), lost {}, doubled {}; noticed {noticed:.2?} after the trouble; syslog: {:?}; last change in {waited:.2?}",
+        made.len(),
+        surv.len(),
+        in_new,
+        out.display(),
+        gone.len(),
+        after_delete.len(),
+        made.len() - logged,
+        doubled.len(),
+        m.text,
+    );
+    for m in live.syslog.of(pid) {
+        eprintln!("  syslog <{}>: {}", m.severity, m.text);
+    }
+    assert_eq!(
+        made.len() - logged,
+        0,
+        "lost (first: {:?})",
+        made.iter()
+            .filter(|p| !surv.contains(p) && !gone.contains(p))
+            .take(5)
+            .collect::<Vec<_>>()
+    );
+    assert!(
+        missing_after.is_empty(),
+        "written only into the deleted file: {missing_after:?}"
+    );
+    assert!(doubled.is_empty(), "doubled: {doubled:?}");
+    assert!(unknown.is_empty(), "not made by the workload: {unknown:?}");
+    assert!(in_new >= D, "the new output file holds at least batch D");
+    assert_eq!(exit, 0, "the plugin's exit status after auditd's SIGTERM");
+    assert_eq!(mode_of(&out), 0o600);
+    let problems = cleanup_now();
+    assert!(problems.is_empty(), "cleanup: {problems:#?}");
+}
+
+#[test]
+fn fsaction_output_deleted_mid_workload() {
+    survive(
+        "fsaction_output_deleted_mid_workload",
+        "auparse-rm",
+        Trouble {
+            output: "out.log",
+            break_it: |l| fs::remove_file(&l.output).unwrap(),
+            report: &["the output file was deleted"],
+            severity: 4,
+            fix: None,
+            deletes: true,
+        },
+    );
+}
+
+#[test]
+fn fsaction_output_renamed_without_sighup() {
+    survive(
+        "fsaction_output_renamed_without_sighup",
+        "auparse-mv",
+        Trouble {
+            output: "out.log",
+            break_it: |l| fs::rename(&l.output, l.output.with_extension("log.1")).unwrap(),
+            report: &["moved away without SIGHUP"],
+            severity: 4,
+            fix: None,
+            deletes: false,
+        },
+    );
+}
+
+#[test]
+fn fsaction_output_directory_removed_then_recreated() {
+    survive(
+        "fsaction_output_directory_removed_then_recreated",
+        "auparse-rmdir",
+        Trouble {
+            output: "logs/out.log",
+            break_it: |l| fs::remove_dir_all(l.output.parent().unwrap()).unwrap(),
+            report: &["No such file or directory", "retrying every 1 s"],
+            severity: 3,
+            fix: Some(|l| fs::create_dir(l.output.parent().unwrap()).unwrap()),
+            deletes: true,
+        },
+    );
+}
+
+#[test]
+fn fsaction_output_unopenable_then_fixed() {
+    survive(
+        "fsaction_output_unopenable_then_fixed",
+        "auparse-isdir",
+        Trouble {
+            output: "out.log",
+            // A directory where the file was: every open fails (EISDIR),
+            // root or not.
+            break_it: |l| {
+                fs::remove_file(&l.output).unwrap();
+                fs::create_dir(&l.output).unwrap();
+            },
+            report: &["Is a directory", "retrying every 1 s"],
+            severity: 3,
+            fix: Some(|l| fs::remove_dir(&l.output).unwrap()),
+            deletes: true,
+        },
+    );
+}
+
+/// A real rsyslogd (Debian's `rsyslog`, with a private config: its own
+/// socket, daemon.* to a file, nothing else of the system's) files the
+/// plugin's reports under facility daemon with ident auparse-fsaction: a
+/// fatal error at start and an error while running. Opt-in like the others
+/// (run under the live-auditd lock); skipped when rsyslogd is not installed.
+#[test]
+fn fsaction_reports_reach_a_real_rsyslogd() {
+    let test = "fsaction_reports_reach_a_real_rsyslogd";
+    let _serial = lock(&SERIAL);
+    if std::env::var("AUPARSE_LIVE_TESTS").as_deref() != Ok("1") {
+        eprintln!("{test}: SKIPPED: opt-in (AUPARSE_LIVE_TESTS=1, as root)");
+        return;
+    }
+    let Some(rsyslogd) = find_tool("rsyslogd") else {
+        eprintln!("{test}: SKIPPED: rsyslogd is not installed (apt-get install -y rsyslog)");
+        return;
+    };
+    let dir = work_base().join(format!("auparse-rsyslog.{}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    fs::DirBuilder::new().mode(0o700).create(&dir).unwrap();
+    struct Rm(PathBuf, Option<Child>);
+    impl Drop for Rm {
+        fn drop(&mut self) {
+            if let Some(mut c) = self.1.take() {
+                send_signal(c.id(), libc::SIGTERM);
+                let _ = c.wait();
+            }
+            let _ = fs::remove_dir_all(&self.0);
+        }
+    }
+    let mut guard = Rm(dir.clone(), None);
+    let sock = dir.join("log.sock");
+    let daemon_log = dir.join("daemon.log");
+    fs::write(
+        dir.join("rsyslog.conf"),
+        format!(
+            "global(workDirectory=\"{d}\")\n\
+             module(load=\"imuxsock\" SysSock.Use=\"off\")\n\
+             input(type=\"imuxsock\" Socket=\"{s}\")\n\
+             daemon.* action(type=\"omfile\" file=\"{l}\")\n",
+            d = dir.display(),
+            s = sock.display(),
+            l = daemon_log.display()
+        ),
+    )
+    .unwrap();
+    let rs = Command::new(&rsyslogd)
+        .arg("-n")
+        .arg("-f")
+        .arg(dir.join("rsyslog.conf"))
+        .arg("-i")
+        .arg(dir.join("rsyslogd.pid"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .process_group(0)
+        .spawn()
+        .expect("start rsyslogd");
+    guard.1 = Some(rs);
+    wait_until("rsyslogd's socket", Duration::from_secs(15), || {
+        sock.exists()
+    });
+    let logged = |pid: u32, what: &str| {
+        fs::read_to_string(&daemon_log).is_ok_and(|t| {
+            t.lines()
+                .any(|l| l.contains(&format!(" auparse-fsaction[{pid}]: ")) && l.contains(what))
+        })
+    };
+
+    // Fatal at start: the output's directory does not exist.
+    let missing = dir.join("no-such-dir/out.log");
+    let mut p = Command::new(plugin_bin())
+        .arg(&missing)
+        .env("AUPARSE_SYSLOG_SOCKET", &sock)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let st = p.wait().unwrap();
+    assert_eq!(st.code(), Some(1));
+    let pid = p.id();
+    wait_until(
+        "the fatal error in daemon.log",
+        Duration::from_secs(15),
+        || {
+            logged(
+                pid,
+                &format!("{}: No such file or directory", missing.display()),
+            )
+        },
+    );
+
+    // While running: the output's directory removed.
+    let logs = dir.join("logs");
+    fs::create_dir(&logs).unwrap();
+    let mut p = Command::new(plugin_bin())
+        .arg(logs.join("out.log"))
+        .env("AUPARSE_SYSLOG_SOCKET", &sock)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = p.id();
+    wait_until("the output", Duration::from_secs(15), || {
+        logs.join("out.log").exists()
+    });
+    fs::remove_dir_all(&logs).unwrap();
+    wait_until(
+        "the reopen error in daemon.log",
+        Duration::from_secs(15),
+        || logged(pid, "No such file or directory (os error 2); retrying"),
+    );
+    drop(p.stdin.take());
+    assert_eq!(p.wait().unwrap().code(), Some(0));
+    eprintln!(
+        "{test}: rsyslogd's daemon.* file:\n{}",
+        fs::read_to_string(&daemon_log).unwrap()
+    );
 }

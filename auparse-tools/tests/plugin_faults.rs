@@ -183,9 +183,27 @@ impl Plugin {
         Self::spawn(plugin_bin(), args, as_nobody, Stdio::null())
     }
 
+    /// The plugin with its system log on `log`'s socket and `env`.
+    fn start_logged(args: &[&str], log: &SyslogSocket, env: &[(&str, &str)]) -> Plugin {
+        let mut all = vec![("AUPARSE_SYSLOG_SOCKET", log.path.to_str().unwrap())];
+        all.extend_from_slice(env);
+        Self::spawn_env(plugin_bin(), args, false, Stdio::null(), &all)
+    }
+
     fn spawn(bin: &str, args: &[&str], as_nobody: bool, stdout: Stdio) -> Plugin {
+        Self::spawn_env(bin, args, as_nobody, stdout, &[])
+    }
+
+    fn spawn_env(
+        bin: &str,
+        args: &[&str],
+        as_nobody: bool,
+        stdout: Stdio,
+        env: &[(&str, &str)],
+    ) -> Plugin {
         let mut cmd = Command::new(bin);
         cmd.args(args)
+            .envs(env.iter().copied())
             .env("TZ", "UTC")
             .stdin(Stdio::piped())
             .stdout(stdout)
@@ -747,4 +765,191 @@ fn flat_memory_on_a_long_stream() {
         }
         assert!(lines > 0);
     }
+}
+
+// ------------------------------------------------ issue 11: no SIGHUP ----
+//
+// The output deleted, moved away or its directory removed, with no SIGHUP:
+// the plugin notices by itself (within a second), reopens, writes again
+// what went into a deleted file, and reports each problem to the system log
+// (a socket the test binds, named by AUPARSE_SYSLOG_SOCKET).
+
+#[path = "support/syslog_socket.rs"]
+mod syslog_socket;
+
+use syslog_socket::SyslogSocket;
+
+const NOTICE: Duration = Duration::from_secs(10);
+
+/// The lines of `want` after the prefix `written` (which must be one).
+fn rest_after<'a>(want: &'a [u8], written: &[u8]) -> &'a [u8] {
+    assert!(
+        want.starts_with(written),
+        "what the plugin wrote is a prefix of the changes"
+    );
+    &want[written.len()..]
+}
+
+#[test]
+fn output_deleted_without_sighup_loses_nothing() {
+    let dir = TempDir::new("deleted-no-hup");
+    let log = SyslogSocket::bind(&dir.0.join("log.sock"));
+    let out = dir.0.join("fsaction.log");
+    let data = stream(2);
+    let want = reference(&data);
+    let mid = middle_event_boundary(&data);
+
+    let mut p = Plugin::start_logged(&[out.to_str().unwrap()], &log, &[]);
+    let pid = p.child.id();
+    p.write(&data[..mid]);
+    wait_stable(&out);
+    let before = read(&out);
+    // The admin deletes the log: what was in it is gone by their hand.
+    fs::remove_file(&out).unwrap();
+    p.write(&data[mid..]);
+    let m = log.wait_for(pid, &["was deleted", out.to_str().unwrap()], NOTICE);
+    assert_eq!(m.severity, 4, "warning: {m:?}");
+    let rest = rest_after(&want, &before);
+    wait_until(10, "the changes after the deletion", || {
+        read(&out).len() >= rest.len()
+    });
+    let (code, err) = p.finish();
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        show(&read(&out)),
+        show(rest),
+        "every change after the deletion, once"
+    );
+    eprintln!(
+        "deleted without SIGHUP: {} lines before, {} in the new file, none lost; syslog: {:?}",
+        lines(&before),
+        lines(rest),
+        m.text
+    );
+}
+
+#[test]
+fn output_moved_without_sighup_splits_the_changes() {
+    let dir = TempDir::new("moved-no-hup");
+    let log = SyslogSocket::bind(&dir.0.join("log.sock"));
+    let out = dir.0.join("fsaction.log");
+    let moved = dir.0.join("fsaction.log.1");
+    let data = stream(2);
+    let want = reference(&data);
+    let mid = middle_event_boundary(&data);
+
+    let mut p = Plugin::start_logged(&[out.to_str().unwrap()], &log, &[]);
+    let pid = p.child.id();
+    p.write(&data[..mid]);
+    wait_stable(&out);
+    fs::rename(&out, &moved).unwrap();
+    // Noticed with no input at all (the idle tick), so all that follows
+    // goes to the new file.
+    log.wait_for(pid, &["moved away without SIGHUP"], NOTICE);
+    wait_until(10, "the new output file", || out.exists());
+    p.write(&data[mid..]);
+    wait_until(10, "all the changes", || {
+        read(&moved).len() + read(&out).len() >= want.len()
+    });
+    let (code, err) = p.finish();
+    assert_eq!(code, 0, "{err}");
+    let (a, b) = (read(&moved), read(&out));
+    assert!(!a.is_empty() && !b.is_empty(), "both files hold changes");
+    assert_eq!(
+        show(&[a.clone(), b.clone()].concat()),
+        show(&want),
+        "none lost or doubled"
+    );
+    eprintln!(
+        "moved without SIGHUP: {} + {} lines = {}",
+        lines(&a),
+        lines(&b),
+        lines(&want)
+    );
+}
+
+#[test]
+fn output_directory_removed_then_recreated_with_rate_limited_reports() {
+    let dir = TempDir::new("dir-removed");
+    let log = SyslogSocket::bind(&dir.0.join("log.sock"));
+    let sub = dir.0.join("logs");
+    fs::create_dir(&sub).unwrap();
+    let out = sub.join("fsaction.log");
+    let conf = dir.0.join("fsaction.conf");
+    let max_pending = 10;
+    fs::write(
+        &conf,
+        format!("output = {}\nmax-pending = {max_pending}\n", out.display()),
+    )
+    .unwrap();
+    let data = stream(6);
+    let want = reference(&data);
+    let mid = middle_event_boundary(&data);
+
+    let mut p = Plugin::start_logged(
+        &["--config", conf.to_str().unwrap()],
+        &log,
+        &[("AUPARSE_SYSLOG_INTERVAL", "2")],
+    );
+    let pid = p.child.id();
+    p.write(&data[..mid]);
+    wait_stable(&out);
+    let before = read(&out);
+    fs::remove_dir_all(&sub).unwrap();
+    let t0 = Instant::now();
+    let m = log.wait_for(pid, &["No such file or directory", "retrying"], NOTICE);
+    assert_eq!(m.severity, 3, "err: {m:?}");
+    // Far more changes than --max-pending while the directory is missing:
+    // the oldest are dropped, and counted.
+    p.write(&data[mid..]);
+    let rest = rest_after(&want, &before);
+    let rest_lines: Vec<&[u8]> = rest.split_inclusive(|&b| b == b'\n').collect();
+    let dropped = rest_lines.len() - max_pending;
+    assert!(dropped > 50, "the test drops many changes ({dropped})");
+    let summary = format!("{dropped} change(s) dropped so far");
+    log.wait_for(pid, &[&summary, "[repeated "], Duration::from_secs(15));
+    // Retried without SIGHUP once the admin recreates the directory.
+    fs::create_dir(&sub).unwrap();
+    let kept = rest_lines[dropped..].concat();
+    wait_until(10, "the kept changes", || read(&out).len() >= kept.len());
+    let back = log.wait_for(
+        pid,
+        &[
+            "writable again",
+            &format!("{dropped} change(s) dropped in all"),
+        ],
+        NOTICE,
+    );
+    assert_eq!(back.severity, 5, "notice: {back:?}");
+    let secs = t0.elapsed().as_secs_f64();
+    let (code, err) = p.finish();
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        show(&read(&out)),
+        show(&kept),
+        "the newest --max-pending changes"
+    );
+    let msgs = log.of(pid);
+    let drops = msgs
+        .iter()
+        .filter(|m| m.text.contains("dropped so far"))
+        .count();
+    let opens = msgs
+        .iter()
+        .filter(|m| m.text.contains("No such file"))
+        .count();
+    // At most one line per problem per 2 s interval (+1 for the summary).
+    let bound = (secs / 2.0).ceil() as usize + 2;
+    assert!(
+        drops <= bound && opens <= bound,
+        "{drops}/{opens} lines in {secs:.1} s: {msgs:#?}"
+    );
+    // stderr carries the same reports (one line each).
+    assert!(err.contains("dropped in all"), "{err}");
+    eprintln!(
+        "directory removed: {dropped} of {} changes dropped (--max-pending {max_pending}), {} kept and written after it was recreated; syslog: {} lines in {secs:.1} s ({drops} about drops, {opens} about the open)",
+        rest_lines.len(),
+        max_pending,
+        msgs.len()
+    );
 }
