@@ -85,6 +85,7 @@ mod global;
 mod idcache;
 mod normalize;
 mod parser;
+pub mod plugin;
 mod read;
 mod shortcut;
 mod types;

@@ -7,7 +7,7 @@ use auparse::{Event, Feeder};
 use std::fs::File;
 use std::io::{self, IsTerminal, Read, Seek, SeekFrom};
 use std::mem::ManuallyDrop;
-use std::os::fd::{AsRawFd, FromRawFd};
+use std::os::fd::{AsFd, FromRawFd};
 use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -90,6 +90,41 @@ impl Default for ReadOptions {
 
 const CHUNK: usize = 64 * 1024;
 
+/// A command's [`Handler`] as the library's plugin-loop handler.
+struct Adapter<'h, H: Handler> {
+    handler: &'h mut H,
+}
+
+/// An error of the plugin loop: reading or parsing, or the handler's.
+enum LoopError {
+    Read(auparse::Error),
+    Handler(Fatal),
+}
+
+impl From<auparse::Error> for LoopError {
+    fn from(e: auparse::Error) -> Self {
+        LoopError::Read(e)
+    }
+}
+
+impl<H: Handler> auparse::plugin::Handler for Adapter<'_, H> {
+    type Error = LoopError;
+
+    fn events(&mut self, batch: &mut Vec<Event>) -> Result<(), LoopError> {
+        let r = self.handler.events(batch);
+        // Events the handler is done with are freed on this thread.
+        self.handler.take_spent(batch);
+        r.map_err(LoopError::Handler)
+    }
+
+    fn idle(&mut self) -> Result<(), LoopError> {
+        let mut spent = Vec::new();
+        let r = self.handler.idle();
+        self.handler.take_spent(&mut spent);
+        r.map_err(LoopError::Handler)
+    }
+}
+
 struct Run<'a, H: Handler> {
     feeder: &'a mut Feeder,
     handler: &'a mut H,
@@ -150,66 +185,25 @@ impl<H: Handler> Run<'_, H> {
         r
     }
 
-    /// Reads a descriptor that may block (stdin, a pipe): poll with a timeout
-    /// so events are aged while it is quiet.
-    fn read_polled(&mut self, src: &mut dyn Read, fd: i32, name: &str) -> CmdResult {
-        let mut buf = vec![0u8; CHUNK];
-        let timeout = self.opts.poll_interval.as_millis().min(i32::MAX as u128) as i32;
-        loop {
-            if self.stopped() {
-                // SIGTERM: what is already written to us is still read and
-                // handled (auditd gives its plugins time to drain).
-                return self.drain_readable(src, fd, &mut buf, name);
-            }
-            let mut pfd = libc::pollfd {
-                fd,
-                events: libc::POLLIN,
-                revents: 0,
-            };
-            // SAFETY: one valid pollfd on the stack; fd is open for the call.
-            let rc = unsafe { libc::poll(&mut pfd, 1, timeout) };
-            if rc == 0
-                || (rc < 0 && io::Error::last_os_error().kind() == io::ErrorKind::Interrupted)
-            {
-                self.idle()?;
-                continue;
-            }
-            match src.read(&mut buf) {
-                Ok(0) => return Ok(()),
-                Ok(n) => self.feed(&buf[..n])?,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(Fatal(format!("{name}: {e}"))),
-            }
-        }
-    }
-
-    /// Reads what can be read without waiting, to the end of input or until
-    /// nothing more is ready.
-    fn drain_readable(
-        &mut self,
-        src: &mut dyn Read,
-        fd: i32,
-        buf: &mut [u8],
-        name: &str,
-    ) -> CmdResult {
-        loop {
-            let mut pfd = libc::pollfd {
-                fd,
-                events: libc::POLLIN,
-                revents: 0,
-            };
-            // SAFETY: one valid pollfd on the stack; a zero timeout.
-            let rc = unsafe { libc::poll(&mut pfd, 1, 0) };
-            if rc <= 0 || pfd.revents & (libc::POLLIN | libc::POLLHUP) == 0 {
-                return Ok(());
-            }
-            match src.read(buf) {
-                Ok(0) => return Ok(()),
-                Ok(n) => self.feed(&buf[..n])?,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(Fatal(format!("{name}: {e}"))),
-            }
-        }
+    /// Reads a descriptor that may block (stdin, a pipe, a FIFO) with the
+    /// library's plugin loop ([`auparse::plugin::run`]): polled with the
+    /// poll interval as timeout, events aged by the wall clock while it is
+    /// quiet, what is readable still read after a stop. The flush at the
+    /// end of all sources is `run`'s.
+    fn read_polled<R: Read + AsFd>(&mut self, src: R, name: &str) -> CmdResult {
+        let mut opts = auparse::plugin::LoopOptions::default();
+        opts.idle = self.opts.poll_interval;
+        opts.event = self.opts.event;
+        opts.stop = self.opts.stop.clone();
+        opts.flush_at_end = false;
+        let mut adapter = Adapter {
+            handler: &mut *self.handler,
+        };
+        auparse::plugin::run(self.feeder, src, &opts, &mut adapter).map_err(|e| match e {
+            LoopError::Read(auparse::Error::Io(e)) => Fatal(format!("{name}: {e}")),
+            LoopError::Read(e) => Fatal(format!("parse error: {e}")),
+            LoopError::Handler(f) => f,
+        })
     }
 
     fn read_file(&mut self, path: &PathBuf) -> CmdResult {
@@ -221,8 +215,7 @@ impl<H: Handler> Run<'_, H> {
         }
         if !meta.is_file() {
             // A FIFO or device: may block like stdin.
-            let fd = file.as_raw_fd();
-            return self.read_polled(&mut file, fd, &name);
+            return self.read_polled(file, &name);
         }
         let mut buf = vec![0u8; CHUNK];
         let mut pos: u64 = 0;
@@ -343,7 +336,7 @@ pub fn run<H: Handler>(
                 // SAFETY: fd 0 is open for the life of the process; the File
                 // is never dropped, so it is never closed here.
                 let mut stdin = ManuallyDrop::new(unsafe { File::from_raw_fd(0) });
-                run.read_polled(&mut *stdin, 0, &src.name())
+                run.read_polled(&mut *stdin, &src.name())
             }
             Source::Path(p) => run.read_file(p),
         };

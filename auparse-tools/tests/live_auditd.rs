@@ -2033,7 +2033,7 @@ fn created_paths(data: &[u8]) -> Vec<String> {
         .map(|l| {
             let v: serde_json::Value =
                 serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}"));
-            assert_eq!(v["change"], "created", "only files are created: {l}");
+            assert_eq!(v["kind"], "created", "only files are created: {l}");
             v["path"].as_str().unwrap().to_string()
         })
         .collect()

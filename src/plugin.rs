@@ -1,0 +1,299 @@
+//! A ready read loop for an auditd plugin, or any live stream of records.
+//!
+//! auditd starts a plugin with the event stream on its standard input
+//! (`format = string`: one record per line, an EOE record after each
+//! event) and sends SIGTERM to stop it. A plugin must then:
+//! read without blocking forever (so that an event whose last record has
+//! come is delivered while the stream is quiet: libauparse completes events
+//! by log time, which stops when nothing arrives), age events by the wall
+//! clock while it waits, read what auditd already wrote when asked to stop,
+//! and flush at the end so that the last event is not lost. This module
+//! does all of it:
+//!
+//! ```no_run
+//! // A whole plugin: every event auditd sends, as an owned Event.
+//! auparse::plugin::for_each_event(std::io::stdin(), |ev| {
+//!     println!("{} {:?}", ev.serial, ev.action());
+//! })?;
+//! # Ok::<(), auparse::Error>(())
+//! ```
+//!
+//! [`run`] is the same loop with the options spelled out ([`LoopOptions`]:
+//! the idle interval, coalescing of small writes, what the owned events
+//! hold, a stop flag for a signal handler), your [`Feeder`] (its grouping,
+//! escape mode and end-of-event timeout) and a [`Handler`] that receives
+//! the events in batches and may fail.
+//!
+//! ```
+//! use auparse::plugin::{self, Handler, LoopOptions};
+//! use auparse::{Event, Feeder};
+//!
+//! struct Count(usize);
+//! impl Handler for Count {
+//!     type Error = auparse::Error;
+//!     fn events(&mut self, batch: &mut Vec<Event>) -> Result<(), auparse::Error> {
+//!         self.0 += batch.len();
+//!         Ok(())
+//!     }
+//! }
+//!
+//! // Any readable descriptor: standard input, a pipe, a FIFO, a file.
+//! let path = std::env::temp_dir().join(format!("plugin-doc-{}.log", std::process::id()));
+//! std::fs::write(&path, "type=DAEMON_START msg=audit(1700000000.000:1): op=start ver=3.0.9 res=success\n")?;
+//! let input = std::fs::File::open(&path)?;
+//! let mut feeder = Feeder::new()?;
+//! let mut count = Count(0);
+//! plugin::run(&mut feeder, input, &LoopOptions::default(), &mut count)?;
+//! std::fs::remove_file(&path)?;
+//! assert_eq!(count.0, 1); // flushed at the end: the last event is not lost
+//! # Ok::<(), auparse::Error>(())
+//! ```
+
+use crate::error::{Error, Result};
+use crate::event::{Event, EventOptions};
+use crate::feeder::Feeder;
+use std::io::{self, Read};
+use std::os::fd::{AsFd, AsRawFd};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// What receives the events of [`run`].
+pub trait Handler {
+    /// The handler's error. Read and parse errors of the loop convert into
+    /// it, so one type carries both.
+    type Error: From<Error>;
+
+    /// The events completed by one read (or by ageing, or by the final
+    /// flush), in order. The loop clears `batch` afterwards; a handler may
+    /// also take the events out of it.
+    fn events(&mut self, batch: &mut Vec<Event>) -> Result<(), Self::Error>;
+
+    /// Called each time the input has been quiet for the idle interval,
+    /// after the wall-clock ageing. The default does nothing.
+    fn idle(&mut self) -> Result<(), Self::Error> {
+        Ok(())
+    }
+}
+
+/// Options of [`run`].
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct LoopOptions {
+    /// How long the input may be quiet before events are aged by the wall
+    /// clock and [`Handler::idle`] is called (default 500 ms). An event
+    /// whose records have all come is delivered within about this time plus
+    /// the Feeder's end-of-event timeout.
+    pub idle: Duration,
+    /// After a read that did not fill the buffer, wait this long before the
+    /// next read (default 0: read as soon as anything is there). auditd
+    /// writes each record to its plugins in its own `write(2)`: without a
+    /// pause, a plugin that keeps up wakes, polls and reads once per record.
+    /// A few milliseconds let the records of a burst be read together.
+    pub coalesce: Duration,
+    /// What the owned events hold.
+    pub event: EventOptions,
+    /// Set it (from a signal handler: `signal_hook::flag::register`) to stop:
+    /// what can be read without waiting is still read and delivered, then
+    /// the loop ends (with the final flush if [`flush_at_end`](Self::flush_at_end)).
+    pub stop: Option<Arc<AtomicBool>>,
+    /// Flush the Feeder at the end of the input (default true): the events
+    /// still open are completed and delivered. False when more input will
+    /// follow through the same Feeder.
+    pub flush_at_end: bool,
+}
+
+impl Default for LoopOptions {
+    fn default() -> Self {
+        LoopOptions {
+            idle: Duration::from_millis(500),
+            coalesce: Duration::ZERO,
+            event: EventOptions::default(),
+            stop: None,
+            flush_at_end: true,
+        }
+    }
+}
+
+const CHUNK: usize = 64 * 1024;
+
+/// Reads `input` to its end (or until [`LoopOptions::stop`] is set) through
+/// `feeder`, handing each batch of completed events to `handler`: polls
+/// with the idle interval as timeout, ages events by the wall clock while
+/// the input is quiet, and flushes at the end.
+///
+/// # Errors
+/// A read error ([`Error::Io`]) or a libauparse error, converted into the
+/// handler's error; or the first error the handler returns. Events read
+/// before the error have been handed over.
+pub fn run<R, H>(
+    feeder: &mut Feeder,
+    mut input: R,
+    opts: &LoopOptions,
+    handler: &mut H,
+) -> Result<(), H::Error>
+where
+    R: Read + AsFd,
+    H: Handler,
+{
+    let fd = input.as_fd().as_raw_fd();
+    let mut lp = Loop {
+        feeder,
+        opts,
+        handler,
+        batch: Vec::new(),
+        last_age: Instant::now(),
+    };
+    let mut buf = vec![0u8; CHUNK];
+    let timeout = opts.idle.as_millis().min(i32::MAX as u128) as i32;
+    loop {
+        if lp.stopped() {
+            lp.drain_readable(&mut input, fd, &mut buf)?;
+            break;
+        }
+        match poll_in(fd, timeout) {
+            Ok(false) => {
+                lp.idle()?;
+                continue;
+            }
+            Ok(true) => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {
+                // A signal (SIGTERM, SIGHUP): check the flag, age, go on.
+                lp.idle()?;
+                continue;
+            }
+            Err(e) => return Err(Error::Io(e).into()),
+        }
+        match input.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => {
+                lp.feed(&buf[..n])?;
+                if n < buf.len() && !opts.coalesce.is_zero() && !lp.stopped() {
+                    std::thread::sleep(opts.coalesce);
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(Error::Io(e).into()),
+        }
+    }
+    if opts.flush_at_end {
+        let (batch, ev_opts) = (&mut lp.batch, opts.event);
+        lp.feeder
+            .flush(|ev| batch.push(ev.to_event_with(ev_opts)))?;
+        lp.hand_over()?;
+    }
+    Ok(())
+}
+
+/// [`run`] on a new [`Feeder`] with the default options, calling `f` with
+/// each event: the shortest complete plugin (see the [module](self) docs).
+///
+/// # Errors
+/// As [`run`].
+pub fn for_each_event<R, F>(input: R, f: F) -> Result<()>
+where
+    R: Read + AsFd,
+    F: FnMut(Event),
+{
+    struct Each<F>(F);
+    impl<F: FnMut(Event)> Handler for Each<F> {
+        type Error = Error;
+        fn events(&mut self, batch: &mut Vec<Event>) -> Result<()> {
+            batch.drain(..).for_each(&mut self.0);
+            Ok(())
+        }
+    }
+    let mut feeder = Feeder::new()?;
+    run(&mut feeder, input, &LoopOptions::default(), &mut Each(f))
+}
+
+struct Loop<'a, H: Handler> {
+    feeder: &'a mut Feeder,
+    opts: &'a LoopOptions,
+    handler: &'a mut H,
+    batch: Vec<Event>,
+    last_age: Instant,
+}
+
+impl<H: Handler> Loop<'_, H> {
+    fn stopped(&self) -> bool {
+        self.opts
+            .stop
+            .as_ref()
+            .is_some_and(|s| s.load(Ordering::Relaxed))
+    }
+
+    fn feed(&mut self, data: &[u8]) -> Result<(), H::Error> {
+        let (batch, opts) = (&mut self.batch, self.opts.event);
+        self.feeder
+            .feed(data, |ev| batch.push(ev.to_event_with(opts)))?;
+        self.hand_over()
+    }
+
+    fn hand_over(&mut self) -> Result<(), H::Error> {
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        let r = self.handler.events(&mut self.batch);
+        self.batch.clear();
+        r
+    }
+
+    /// Ages events by the wall clock (at most twice per idle interval),
+    /// then tells the handler the input is quiet.
+    fn idle(&mut self) -> Result<(), H::Error> {
+        if self.last_age.elapsed() >= self.opts.idle / 2 {
+            self.last_age = Instant::now();
+            let (batch, opts) = (&mut self.batch, self.opts.event);
+            self.feeder
+                .age_events(|ev| batch.push(ev.to_event_with(opts)))?;
+            self.hand_over()?;
+        }
+        self.handler.idle()
+    }
+
+    /// Reads what can be read without waiting: to the end of the input or
+    /// until nothing more is ready.
+    fn drain_readable<R: Read>(
+        &mut self,
+        input: &mut R,
+        fd: i32,
+        buf: &mut [u8],
+    ) -> Result<(), H::Error> {
+        loop {
+            match poll_in(fd, 0) {
+                Ok(true) => {}
+                Ok(false) => return Ok(()),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(Error::Io(e).into()),
+            }
+            match input.read(buf) {
+                Ok(0) => return Ok(()),
+                Ok(n) => self.feed(&buf[..n])?,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(Error::Io(e).into()),
+            }
+        }
+    }
+}
+
+/// Waits up to `timeout_ms` for `fd` to be readable (or at its end):
+/// `Ok(false)` on timeout.
+fn poll_in(fd: i32, timeout_ms: i32) -> io::Result<bool> {
+    let mut pfd = libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: one valid, initialized pollfd on the stack, count 1; `fd` is
+    // borrowed from the caller's `AsFd` input, open for the whole call.
+    let rc = unsafe { libc::poll(&mut pfd, 1, timeout_ms) };
+    match rc {
+        0 => Ok(false),
+        _ if rc > 0 && pfd.revents & libc::POLLNVAL != 0 => {
+            Err(io::Error::from_raw_os_error(libc::EBADF))
+        }
+        _ if rc > 0 => Ok(pfd.revents & (libc::POLLIN | libc::POLLHUP | libc::POLLERR) != 0),
+        _ => Err(io::Error::last_os_error()),
+    }
+}
