@@ -1,0 +1,162 @@
+//! A cache of interpretations that depend only on the raw value.
+//!
+//! libauparse looks up every uid and gid it interprets in the user database
+//! and does not remember ids it could not find: each unknown id costs a full
+//! NSS lookup (dozens of file opens) every time. The name of an id depends
+//! only on the raw value and the local database; and in libauparse 3.0.9 the
+//! interpretation of many other field types (exit codes, modes, permissions,
+//! success, capability sets, keys, ...) is a function of the raw value alone,
+//! then escaped by the escape mode (`auparse_do_interpretation`). So those
+//! are cached here, per thread, keyed by field type, escape mode and raw
+//! value. A record in ENRICHED format answers for the fields it names after
+//! 0x1d itself (`auparse_do_interpretation` looks there first): those fields
+//! are never served from or stored in the cache (see
+//! `crate::enriched`). Entries expire after a minute,
+//! so users added later show up. The oracle tests (`src/oracle/`) check every cached answer
+//! against libauparse's on every fixture and corpus file.
+
+use crate::bytes::Bytes;
+use crate::fxmap::FxMap;
+use crate::types::{EscapeMode, FieldType};
+use std::cell::RefCell;
+use std::time::{Duration, Instant};
+
+/// Per map (one per type and escape mode); a full map starts over. Bounded
+/// so that a hostile log can neither grow memory nor make probe chains long.
+const MAX_ENTRIES: usize = 4 * 1024;
+/// Longer raw values are not cached. An interpretation is at most about four
+/// times its raw value (an escape mode writes a byte as `\ooo`), so a full
+/// map holds a few MB at worst, and memory stays flat on varied logs.
+const MAX_RAW: usize = 96;
+const MAX_AGE: Duration = Duration::from_secs(60);
+const MODES: usize = 4;
+
+struct Cache {
+    maps: Vec<FxMap<Bytes, Bytes>>,
+    born: Instant,
+    hits: u64,
+    misses: u64,
+}
+
+thread_local! {
+    static CACHE: RefCell<Option<Cache>> = const { RefCell::new(None) };
+}
+
+/// Which table a field type's interpretations go to, for the types whose
+/// libauparse 3.0.9 interpretation reads nothing but the raw value (`print_*`
+/// functions of `val` only); `None` for the others (syscall, arch and the
+/// syscall arguments need the record; file names are asked for their
+/// realpath, which needs the cwd).
+fn type_slot(t: FieldType) -> Option<usize> {
+    use FieldType::*;
+    let i = match t {
+        Uid => 0,
+        Gid => 1,
+        Exit => 2,
+        Perm => 3,
+        Mode => 4,
+        ModeShort => 5,
+        Flags => 6,
+        Promisc => 7,
+        Capability => 8,
+        Success => 9,
+        Signal => 10,
+        List => 11,
+        Session => 12,
+        CapBitmap => 13,
+        Nfproto => 14,
+        Icmptype => 15,
+        Protocol => 16,
+        Personality => 17,
+        Seccomp => 18,
+        Oflag => 19,
+        Mmap => 20,
+        Hook => 21,
+        Netaction => 22,
+        Macproto => 23,
+        IoctlReq => 24,
+        EscapedKey => 25,
+        Fanotify => 26,
+        Nlmcgrp => 27,
+        Resolve => 28,
+        // `print_escaped` of the value: `auparse_interpret_field` clears the
+        // record's cwd first, so only the realpath joins it.
+        Escaped => 29,
+        Proctitle => 30,
+        _ => return None,
+    };
+    // Ids are cached on every libauparse (they only avoid NSS lookups); the
+    // other types only where their rules were read (see crate::interp_rule).
+    (i < 2 || crate::interp_rule::ENABLED).then_some(i)
+}
+
+const TYPES: usize = 31;
+
+fn mode_slot(m: EscapeMode) -> usize {
+    match m {
+        EscapeMode::Raw => 0,
+        EscapeMode::Tty => 1,
+        EscapeMode::Shell => 2,
+        EscapeMode::ShellQuote => 3,
+    }
+}
+
+/// True when interpretations of fields of this type are cached.
+pub(crate) fn cacheable(t: FieldType) -> bool {
+    type_slot(t).is_some()
+}
+
+/// Drops entries older than the expiry; called once per event.
+pub(crate) fn tick() {
+    CACHE.with(|c| {
+        if let Some(c) = c.borrow_mut().as_mut() {
+            if c.born.elapsed() > MAX_AGE {
+                c.maps.iter_mut().for_each(FxMap::clear);
+                c.born = Instant::now();
+            }
+        }
+    });
+}
+
+/// The interpretation of a field of type `t` (one that is
+/// [`cacheable`]) with this raw value, in escape mode `mode`: from the cache,
+/// or from `interpret` (then remembered). The caller makes sure the record's
+/// own interpretations (ENRICHED) do not name the field.
+pub(crate) fn interpret<'a>(
+    t: FieldType,
+    mode: EscapeMode,
+    raw: &[u8],
+    interpret: impl FnOnce() -> &'a [u8],
+) -> Bytes {
+    let Some(ts) = type_slot(t).filter(|_| raw.len() <= MAX_RAW) else {
+        return Bytes::from(interpret());
+    };
+    let slot = ts * MODES + mode_slot(mode);
+    CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        let c = c.get_or_insert_with(|| Cache {
+            maps: (0..TYPES * MODES).map(|_| FxMap::default()).collect(),
+            born: Instant::now(),
+            hits: 0,
+            misses: 0,
+        });
+        // Clones of short values are inline: no allocation.
+        if let Some(v) = c.maps[slot].get(raw).cloned() {
+            c.hits += 1;
+            return v;
+        }
+        c.misses += 1;
+        let v = Bytes::from(interpret());
+        let map = &mut c.maps[slot];
+        if map.len() >= MAX_ENTRIES {
+            map.clear();
+        }
+        map.insert(Bytes::from(raw), v.clone());
+        v
+    })
+}
+
+/// (hits, misses) of this thread's cache, for benchmarks.
+pub fn stats() -> (u64, u64) {
+    CACHE.with(|c| c.borrow().as_ref().map_or((0, 0), |c| (c.hits, c.misses)))
+}
