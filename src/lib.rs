@@ -74,6 +74,7 @@
 mod assemble;
 pub mod bytes;
 mod cursor;
+mod enriched;
 mod error;
 mod event;
 mod feeder;
@@ -82,11 +83,12 @@ mod fschange;
 mod fsindex;
 mod fxmap;
 mod global;
-mod idcache;
+mod interp_rule;
+mod interpcache;
 mod normalize;
 mod parser;
 mod read;
-mod shortcut;
+mod typecache;
 mod types;
 
 pub use assemble::Grouping;
@@ -101,7 +103,7 @@ pub use fsindex::FsIndex;
 pub use global::{configured_eoe_timeout, in_libauparse};
 /// Hits and misses of this thread's interpretation cache (uids, gids and the
 /// other field types whose interpretation depends only on the raw value).
-pub use idcache::stats as id_cache_stats;
+pub use interpcache::stats as id_cache_stats;
 pub use normalize::{NormField, Normalized, Object, Outcome, Subject};
 pub use parser::Parser;
 pub use read::{read_events, read_events_escaped, read_events_with, ReadEvents, ReadOptions};
@@ -109,24 +111,9 @@ pub use types::{EscapeMode, FieldType, RecordType, Timestamp};
 
 /// Checks of this crate's answers against libauparse's own, for fuzzing
 /// (feature `oracle`; not part of the API).
-#[cfg(feature = "oracle")]
+#[cfg(any(test, feature = "oracle"))]
 #[doc(hidden)]
-pub mod oracle {
-    use crate::shortcut::check::{check_event, check_normalized, check_owned, Tally};
-
-    /// Every field of `ev` through the views, then after normalizing, then
-    /// as an owned event, and the normalized view's fields, each against
-    /// libauparse's own answer for it: one line per difference.
-    pub fn mismatches(ev: &mut crate::EventRef<'_>) -> Vec<String> {
-        let mut t = Tally::default();
-        check_event(ev, &mut t, "view");
-        let _ = ev.normalize();
-        check_event(ev, &mut t, "view after normalize");
-        check_owned(ev, &mut t, "owned");
-        check_normalized(ev, &mut t, "normalized");
-        t.mismatches
-    }
-}
+pub mod oracle;
 
 /// The README's Rust examples, compiled and run as doc tests.
 #[cfg(doctest)]
