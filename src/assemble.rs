@@ -45,7 +45,7 @@
 //! of a longer line as further lines), and a line keeps the bytes after a NUL
 //! (libauparse stops reading a record at its NUL anyway).
 
-use crate::fxmap::FxMap;
+use rustc_hash::FxHashMap as FxMap;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::ffi::CString;

@@ -14,7 +14,7 @@
 
 use crate::bytes::{decode_audit_string, Bytes};
 use crate::event::{Event, Record};
-use crate::fxmap::FxMap;
+use rustc_hash::FxHashMap as FxMap;
 use crate::types::{RecordType, Timestamp};
 use serde::Serialize;
 use std::collections::{HashSet, VecDeque};

@@ -16,7 +16,7 @@
 //! against libauparse's on every fixture and corpus file.
 
 use crate::bytes::Bytes;
-use crate::fxmap::FxMap;
+use rustc_hash::FxHashMap as FxMap;
 use crate::types::{EscapeMode, FieldType};
 use std::cell::RefCell;
 use std::time::{Duration, Instant};

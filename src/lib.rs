@@ -81,7 +81,6 @@ mod feeder;
 pub mod format;
 mod fschange;
 mod fsindex;
-mod fxmap;
 mod global;
 mod interp_rule;
 mod interpcache;
