@@ -16,8 +16,8 @@
 //! against libauparse's on every fixture and corpus file.
 
 use crate::bytes::Bytes;
-use rustc_hash::FxHashMap as FxMap;
 use crate::types::{EscapeMode, FieldType};
+use rustc_hash::FxHashMap as FxMap;
 use std::cell::RefCell;
 use std::time::{Duration, Instant};
 
