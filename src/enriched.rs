@@ -31,8 +31,8 @@ pub(crate) struct OwnNames {
     /// locale).
     filter: u64,
     /// The entries could not all be kept (more than [`OWN_MAX`], a name
-    /// outside ASCII, or a `SADDR=` list, which libauparse reads another
-    /// way): [`own_interpretation`] answers nothing.
+    /// outside ASCII, an empty name, or a `SADDR=` list, which libauparse
+    /// reads another way): [`own_interpretation`] answers nothing.
     opaque: bool,
     len: usize,
     /// (name start, `=`, word end), as offsets into the text.
@@ -68,6 +68,12 @@ pub(crate) fn own_names(interpretations: Option<&[u8]>) -> OwnNames {
             continue;
         };
         let name = &word[..eq];
+        // An empty name (`=value`): libauparse does not answer a field of
+        // that name from it (found by the `shortcuts` fuzz target), and
+        // how it reads the entries after one is not known: ask it.
+        if name.is_empty() {
+            own.opaque = true;
+        }
         if !name.is_ascii() {
             own.filter = u64::MAX;
             own.opaque = true;
@@ -221,6 +227,16 @@ mod tests {
         let saddr = b"SADDR={ x=y }";
         assert_eq!(
             own_interpretation(&own_names(Some(saddr)), saddr, b"x", 0),
+            None
+        );
+        // An entry with an empty name: libauparse answers (every field).
+        let empty = b"=v A=b";
+        assert_eq!(
+            own_interpretation(&own_names(Some(empty)), empty, b"", 0),
+            None
+        );
+        assert_eq!(
+            own_interpretation(&own_names(Some(empty)), empty, b"a", 0),
             None
         );
         // More entries than are kept: libauparse answers.

@@ -119,3 +119,39 @@ fn views_answer_like_libauparse_on_every_field() {
         t.fields
     );
 }
+
+/// Crash inputs of the `shortcuts` fuzz target (tests/fuzz-regressions/
+/// shortcuts/), replayed as the target does (byte 0: bits 0-1 escape mode,
+/// bit 2 ausearch grouping; the rest: the log).
+#[test]
+fn shortcuts_fuzz_regressions() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz-regressions/shortcuts");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "no inputs in {}", dir.display());
+    for path in &files {
+        let data = std::fs::read(path).unwrap();
+        let Some((&flags, log)) = data.split_first() else {
+            continue;
+        };
+        let mode = [
+            EscapeMode::Raw,
+            EscapeMode::Tty,
+            EscapeMode::Shell,
+            EscapeMode::ShellQuote,
+        ][usize::from(flags & 3)];
+        let mut feeder = Feeder::new().unwrap();
+        feeder.set_escape_mode(mode).unwrap();
+        if flags & 4 != 0 {
+            feeder.set_grouping(crate::Grouping::Ausearch);
+        }
+        let mut bad = Vec::new();
+        let mut check = |ev: &mut crate::EventRef<'_>| bad.extend(super::mismatches(ev));
+        feeder.feed(log, &mut check).unwrap();
+        feeder.flush(&mut check).unwrap();
+        assert!(bad.is_empty(), "{}:\n{}", path.display(), bad.join("\n"));
+    }
+}
