@@ -13,7 +13,8 @@ fn main() {
         parts.next().unwrap_or(0),
         parts.next().unwrap_or(0),
     );
-    // The field-type and interpretation rules that src/shortcut.rs relies on
+    // The field-type and interpretation rules that src/typecache.rs, src/interp_rule.rs,
+    // src/enriched.rs and src/interpcache.rs rely on
     // were read from 3.0.x (and are checked against it by tests).
     if v.0 == 3 && v.1 == 0 {
         println!("cargo::rustc-cfg=auparse_rules_3_0");

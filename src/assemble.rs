@@ -37,19 +37,18 @@
 //!   order.
 //!
 //! Type names are mapped to numbers by libaudit's own
-//! `audit_name_to_msg_type`, looked up at run time in the libaudit that
-//! libauparse is linked to.
+//! `audit_name_to_msg_type` ([`auparse_sys::audit_name_to_msg_type`], found at
+//! run time in the libaudit that libauparse is linked to).
 //!
 //! Deliberate differences from `ausearch`: lines are whole lines of any
 //! length (`ausearch` reads at most 8,969 bytes at a time and treats the rest
 //! of a longer line as further lines), and a line keeps the bytes after a NUL
 //! (libauparse stops reading a record at its NUL anyway).
 
-use crate::fxmap::FxMap;
+use rustc_hash::FxHashMap as FxMap;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
-use std::ffi::{c_char, c_int, CString};
-use std::sync::OnceLock;
+use std::ffi::CString;
 use std::time::{Duration, Instant};
 
 /// Which stage groups records into events in a [`Feeder`](crate::Feeder)
@@ -88,40 +87,14 @@ fn is_single_record_type(t: i32) -> bool {
         || (AUDIT_MAC_UNLBL_ALLOW..=AUDIT_MAC_CALIPSO_DEL).contains(&t)
 }
 
-type NameToType = unsafe extern "C" fn(*const c_char) -> c_int;
-
-/// libaudit's `audit_name_to_msg_type`, found in the process (libauparse
-/// depends on libaudit, so it is loaded whenever this crate is).
-fn name_to_type_fn() -> Option<NameToType> {
-    static F: OnceLock<Option<NameToType>> = OnceLock::new();
-    *F.get_or_init(|| {
-        // SAFETY: dlsym with RTLD_DEFAULT searches the objects already loaded
-        // and takes a NUL-terminated name; it has no other precondition.
-        let p = unsafe { libc::dlsym(libc::RTLD_DEFAULT, c"audit_name_to_msg_type".as_ptr()) };
-        if p.is_null() {
-            None
-        } else {
-            // SAFETY: the symbol is libaudit's
-            // `int audit_name_to_msg_type(const char *)`, whose C signature
-            // is exactly NameToType.
-            Some(unsafe { std::mem::transmute::<*mut libc::c_void, NameToType>(p) })
-        }
-    })
-}
-
 /// The record type number libaudit gives `name` (-1 when unknown, like
 /// libaudit). Without libaudit, every name counts as a multi-record type
 /// (events then wait for the timeout; only their order can differ).
 fn name_to_type(name: &[u8]) -> i32 {
-    let Some(f) = name_to_type_fn() else {
-        return AUDIT_FIRST_EVENT;
-    };
     let Ok(c) = CString::new(name) else {
         return -1;
     };
-    // SAFETY: `c` is a valid NUL-terminated string that outlives the call;
-    // audit_name_to_msg_type only reads it and uses no shared mutable state.
-    unsafe { f(c.as_ptr()) }
+    auparse_sys::audit_name_to_msg_type(&c).unwrap_or(AUDIT_FIRST_EVENT)
 }
 
 /// C's `strtoul(s, NULL, 10)` on bytes: the value and whether it overflowed.
@@ -620,7 +593,6 @@ mod tests {
     /// Events completed by the wall clock leave no timeout entries behind.
     #[test]
     fn aged_events_leave_nothing_behind() {
-        let _ = crate::Feeder::new().unwrap();
         let mut a = Assembler::default();
         let mut out = Vec::new();
         for round in 0..5u64 {
@@ -644,8 +616,6 @@ mod tests {
 
     #[test]
     fn types_from_libaudit() {
-        // Loading the crate's library makes libaudit available.
-        let _ = crate::Feeder::new().unwrap();
         assert_eq!(name_to_type(b"SYSCALL"), 1300);
         assert_eq!(name_to_type(b"ANOM_ABEND"), 1701);
         assert_eq!(name_to_type(b"UNKNOWN[1999]"), 1999);
@@ -665,7 +635,6 @@ mod tests {
 
     #[test]
     fn ausearch_order() {
-        let _ = crate::Feeder::new().unwrap();
         let mut a = Assembler::default();
         let mut out = Vec::new();
         // ANOM_ABEND at 100 waits; a single-record event at 100.5 is held

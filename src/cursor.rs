@@ -232,8 +232,8 @@ pub struct RecordRef<'r> {
     raw_escape: bool,
     /// The event's [`EventRef::fields_moved`].
     moved: &'r Cell<u32>,
-    /// [`crate::shortcut::own_names`] of this record, once a field asked.
-    own: OnceCell<Box<crate::shortcut::OwnNames>>,
+    /// [`crate::enriched::own_names`] of this record, once a field asked.
+    own: OnceCell<Box<crate::enriched::OwnNames>>,
     _life: PhantomData<&'r mut ffi::auparse_state_t>,
 }
 
@@ -249,7 +249,7 @@ impl<'r> RecordRef<'r> {
     }
 
     /// What the field views of this record need to know to answer without
-    /// libauparse (see [`crate::shortcut`]).
+    /// libauparse (see [`crate::interp_rule`]).
     fn field_context(&self) -> FieldContext<'_> {
         FieldContext {
             rtype: self.record_type().0,
@@ -371,7 +371,7 @@ impl<'r> RecordRef<'r> {
     }
 }
 
-/// What a field view knows of its record (see [`crate::shortcut`]).
+/// What a field view knows of its record (see [`crate::enriched`]).
 #[derive(Clone, Copy)]
 struct FieldContext<'r> {
     /// The record type.
@@ -380,19 +380,19 @@ struct FieldContext<'r> {
     raw_escape: bool,
     /// The record's own interpretations (ENRICHED logs), if any.
     interpretations: Option<&'r [u8]>,
-    /// The names those may answer for ([`crate::shortcut::own_names`]),
+    /// The names those may answer for ([`crate::enriched::own_names`]),
     /// worked out when a field first asks (most walks never do).
-    own: &'r OnceCell<Box<crate::shortcut::OwnNames>>,
+    own: &'r OnceCell<Box<crate::enriched::OwnNames>>,
 }
 
 impl FieldContext<'_> {
     #[inline]
-    fn own_names(&self) -> &crate::shortcut::OwnNames {
+    fn own_names(&self) -> &crate::enriched::OwnNames {
         if self.interpretations.is_none() {
-            return &crate::shortcut::OwnNames::NONE;
+            return &crate::enriched::OwnNames::NONE;
         }
         self.own
-            .get_or_init(|| Box::new(crate::shortcut::own_names(self.interpretations)))
+            .get_or_init(|| Box::new(crate::enriched::own_names(self.interpretations)))
     }
 }
 
@@ -480,7 +480,7 @@ impl<'f> FieldRef<'f> {
         if known != u32::MAX {
             return known;
         }
-        let t = crate::shortcut::field_type(self.ctx.rtype, self.name(), || {
+        let t = crate::typecache::field_type(self.ctx.rtype, self.name(), || {
             // SAFETY: live parser on a current field, lock held (type invariant).
             unsafe { ffi::auparse_get_field_type(self.raw_state()) as u32 }
         });
@@ -493,7 +493,7 @@ impl<'f> FieldRef<'f> {
     /// interpretations may name it.
     #[inline]
     pub(crate) fn own_may_name(&self) -> bool {
-        crate::shortcut::own_may_name(self.ctx.own_names(), self.name())
+        crate::enriched::own_may_name(self.ctx.own_names(), self.name())
     }
 
     #[inline]
@@ -537,7 +537,7 @@ impl<'f> FieldRef<'f> {
         if let (true, Some(text)) = (self.own_may_name(), self.ctx.interpretations) {
             // What libauparse would copy from the record's own
             // interpretations, where that is a piece of them.
-            let own = crate::shortcut::own_interpretation(
+            let own = crate::enriched::own_interpretation(
                 self.ctx.own_names(),
                 text,
                 self.name(),
@@ -546,7 +546,8 @@ impl<'f> FieldRef<'f> {
             if let Some(v) = own {
                 return v;
             }
-        } else if self.ctx.raw_escape && crate::shortcut::interpretation_is_raw(self.type_number())
+        } else if self.ctx.raw_escape
+            && crate::interp_rule::interpretation_is_raw(self.type_number())
         {
             // What libauparse would return: a copy of the raw value.
             return self.raw();

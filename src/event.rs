@@ -204,7 +204,7 @@ impl EventRef<'_> {
     pub fn to_event_with(&mut self, opts: EventOptions) -> Event {
         static KEY_EQ: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
             std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"key="));
-        crate::idcache::tick();
+        crate::interpcache::tick();
         let serial = self.serial();
         let timestamp = self.timestamp();
         let node = self.node().map(Bytes::from);
@@ -256,9 +256,10 @@ impl EventRef<'_> {
                     let raw = f.raw();
                     // ENRICHED records answer for the fields they name
                     // after 0x1d themselves; the cache is for the others.
-                    let interpreted = if crate::idcache::cacheable(field_type) && !f.own_may_name()
+                    let interpreted = if crate::interpcache::cacheable(field_type)
+                        && !f.own_may_name()
                     {
-                        crate::idcache::interpret(field_type, escape, raw, || f.interpreted())
+                        crate::interpcache::interpret(field_type, escape, raw, || f.interpreted())
                     } else {
                         // Ask for the cwd-joined path first: libauparse caches
                         // one interpretation per field, and the first call

@@ -14,8 +14,8 @@
 
 use crate::bytes::{decode_audit_string, Bytes};
 use crate::event::{Event, Record};
-use crate::fxmap::FxMap;
 use crate::types::{RecordType, Timestamp};
+use rustc_hash::FxHashMap as FxMap;
 use serde::Serialize;
 use std::collections::{HashSet, VecDeque};
 

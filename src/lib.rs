@@ -53,16 +53,35 @@
 //! other's user names (a libauparse 3.0.9 limitation): use one parser at a time
 //! for ENRICHED logs.
 //!
-//! **Answers known in advance.** On libauparse 3.0.x the views cache field
-//! types per (record type, name); answer an UNCLASSIFIED field's
-//! interpretation with its raw value (escape mode RAW, and the record's
-//! ENRICHED interpretations, if any, do not name the field); and answer a
-//! field that those interpretations name with the value they give it.
-//! [`EventRef::to_event`] also caches, per field type and escape mode, the
-//! interpretations 3.0.9 derives from the raw value alone (uid and gid names
-//! on every version). The rules come from 3.0.9's source and
-//! are checked field by field against libauparse in the crate's tests;
-//! [`id_cache_stats`] counts the cache's hits.
+//! **Answers known in advance.** On libauparse 3.0.x the views answer some
+//! questions without asking libauparse, by rules read from 3.0.9's source
+//! (`interpret.c`), one file each: `src/typecache.rs` caches field types
+//! per (record type, name); `src/interp_rule.rs` answers an UNCLASSIFIED
+//! field's interpretation with its raw value (escape mode RAW, and the
+//! record's ENRICHED interpretations, if any, do not name the field), and
+//! holds the switch that turns these rules off on other versions;
+//! `src/enriched.rs` reads a record's own ENRICHED interpretations once and
+//! answers a field they name with the value they give it.
+//! [`EventRef::to_event`] also uses `src/interpcache.rs`, per field type and
+//! escape mode, for the interpretations 3.0.9 derives from the raw value alone
+//! (uid and gid names on every version); [`id_cache_stats`] counts its hits.
+//! `src/oracle/` checks every rule field by field against libauparse, on
+//! every fixture and corpus file (the crate's tests) and on fuzzed input
+//! (feature `oracle`); no library module imports it, and
+//! `tests/import_graph.rs` keeps the modules of `src/` free of import cycles.
+//!
+//! **Caches** are per thread, bounded, and not configurable yet:
+//! the type cache holds 1024 slots of (record type, name up to 24 bytes) ->
+//! type and starts over when 3/4 full; the interpretation cache holds, for
+//! each of 31 field types x 4 escape modes, up to 4096 raw values (of at
+//! most 96 bytes) -> interpretation, each map starting over when full and
+//! all emptied after 60 s so that new users show up (a few MB at worst);
+//! `format` keeps the last second converted to local time, and
+//! `format::json` the last second's formatted date. Other helpers live in
+//! their own rooms: `src/assemble.rs` groups records as `ausearch` does
+//! (libaudit's type names come from [`ffi::audit_name_to_msg_type`]),
+//! `src/fschange.rs` and `src/fsindex.rs` turn events into [`FsChange`]s
+//! and index them; `src/format/` writes json, text, csv and pretty output.
 //!
 //! **Panics** in a feed closure are caught before they reach C and re-raised
 //! after libauparse returns; the Feeder stays usable.
@@ -74,20 +93,21 @@
 mod assemble;
 pub mod bytes;
 mod cursor;
+mod enriched;
 mod error;
 mod event;
 mod feeder;
 pub mod format;
 mod fschange;
 mod fsindex;
-mod fxmap;
 mod global;
-mod idcache;
+mod interp_rule;
+mod interpcache;
 mod normalize;
 mod parser;
 pub mod plugin;
 mod read;
-mod shortcut;
+mod typecache;
 mod types;
 
 pub use assemble::Grouping;
@@ -102,7 +122,7 @@ pub use fsindex::FsIndex;
 pub use global::{configured_eoe_timeout, in_libauparse};
 /// Hits and misses of this thread's interpretation cache (uids, gids and the
 /// other field types whose interpretation depends only on the raw value).
-pub use idcache::stats as id_cache_stats;
+pub use interpcache::stats as id_cache_stats;
 pub use normalize::{NormField, Normalized, Object, Outcome, Subject};
 pub use parser::Parser;
 pub use read::{read_events, read_events_escaped, read_events_with, ReadEvents, ReadOptions};
@@ -110,24 +130,9 @@ pub use types::{EscapeMode, FieldType, RecordType, Timestamp};
 
 /// Checks of this crate's answers against libauparse's own, for fuzzing
 /// (feature `oracle`; not part of the API).
-#[cfg(feature = "oracle")]
+#[cfg(any(test, feature = "oracle"))]
 #[doc(hidden)]
-pub mod oracle {
-    use crate::shortcut::check::{check_event, check_normalized, check_owned, Tally};
-
-    /// Every field of `ev` through the views, then after normalizing, then
-    /// as an owned event, and the normalized view's fields, each against
-    /// libauparse's own answer for it: one line per difference.
-    pub fn mismatches(ev: &mut crate::EventRef<'_>) -> Vec<String> {
-        let mut t = Tally::default();
-        check_event(ev, &mut t, "view");
-        let _ = ev.normalize();
-        check_event(ev, &mut t, "view after normalize");
-        check_owned(ev, &mut t, "owned");
-        check_normalized(ev, &mut t, "normalized");
-        t.mismatches
-    }
-}
+pub mod oracle;
 
 /// The README's Rust examples, compiled and run as doc tests.
 #[cfg(doctest)]

@@ -130,9 +130,9 @@ fn current_field(ev: &mut EventRef<'_>) -> Option<NormField> {
     unsafe {
         let field = cbytes(ffi::auparse_get_field_name(au))?;
         let raw = cbytes(ffi::auparse_get_field_str(au)).unwrap_or_default();
-        // The views' type cache (see crate::shortcut).
+        // The views' type cache (see crate::typecache).
         let rtype = ffi::auparse_get_type(au) as u32;
-        let field_type = FieldType::from_raw(crate::shortcut::field_type(rtype, field, || {
+        let field_type = FieldType::from_raw(crate::typecache::field_type(rtype, field, || {
             ffi::auparse_get_field_type(au) as u32
         }));
         // File names joined to the cwd, as to_event and ausearch show them
@@ -151,8 +151,8 @@ fn current_field(ev: &mut EventRef<'_>) -> Option<NormField> {
         // The same cache as EventRef::to_event, ENRICHED records excepted
         // here: working out which names they carry would cost more than it
         // saves on a handful of fields.
-        let value = if crate::idcache::cacheable(field_type) && !enriched() {
-            crate::idcache::interpret(field_type, ev.escape_mode(), raw, interpret)
+        let value = if crate::interpcache::cacheable(field_type) && !enriched() {
+            crate::interpcache::interpret(field_type, ev.escape_mode(), raw, interpret)
         } else {
             Bytes::from(interpret())
         };

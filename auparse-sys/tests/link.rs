@@ -43,3 +43,33 @@ fn version_is_published() {
     let major: u32 = parts.next().and_then(|p| p.parse().ok()).expect("major");
     assert!(major >= 3, "{LIBAUPARSE_VERSION}");
 }
+
+/// libaudit's record type numbers, against the kernel's own header where it
+/// is installed (linux-libc-dev) and against fixed kernel ABI values.
+#[test]
+fn audit_name_to_msg_type_answers_as_the_kernel_header() {
+    let header = std::fs::read_to_string("/usr/include/linux/audit.h").unwrap_or_default();
+    let from_header = |name: &str| -> Option<i32> {
+        header.lines().find_map(|l| {
+            let mut w = l.split_whitespace();
+            (w.next() == Some("#define") && w.next() == Some(&format!("AUDIT_{name}")[..]))
+                .then(|| w.next()?.parse().ok())
+                .flatten()
+        })
+    };
+    let mut checked = 0;
+    for name in ["SYSCALL", "PATH", "CWD", "EOE", "PROCTITLE", "ANOM_ABEND"] {
+        let c = std::ffi::CString::new(name).unwrap();
+        let got = audit_name_to_msg_type(&c).expect("libaudit is loaded with libauparse");
+        if let Some(want) = from_header(name) {
+            assert_eq!(got, want, "{name}");
+            checked += 1;
+        }
+    }
+    eprintln!("{checked} names checked against /usr/include/linux/audit.h");
+    // Kernel ABI numbers (stable): SYSCALL 1300, EOE 1320.
+    assert_eq!(audit_name_to_msg_type(c"SYSCALL"), Some(1300));
+    assert_eq!(audit_name_to_msg_type(c"EOE"), Some(1320));
+    assert_eq!(audit_name_to_msg_type(c"UNKNOWN[1999]"), Some(1999));
+    assert_eq!(audit_name_to_msg_type(c"NO_SUCH_TYPE"), Some(-1));
+}

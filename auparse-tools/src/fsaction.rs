@@ -556,8 +556,10 @@ fn run_plugin(mut args: Args) -> CmdResult {
     if args.print_config {
         return print_config(&args);
     }
-    // auditd starts plugins with SIGPIPE ignored or not; make a closed
-    // stdout an error we handle, not a silent death.
+    // SIGPIPE needs nothing here: Rust's runtime sets it to ignored before
+    // main, whatever auditd left, so a closed stdout is an EPIPE write error
+    // that the Sink handles, not a silent death. SIGHUP/SIGUSR1 reopen the
+    // output, SIGTERM/SIGINT end the input.
     let reopen = Arc::new(AtomicBool::new(false));
     let stop = Arc::new(AtomicBool::new(false));
     for sig in [signal_hook::consts::SIGHUP, signal_hook::consts::SIGUSR1] {

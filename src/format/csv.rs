@@ -23,10 +23,11 @@
 //! so always `00` for whole-minute offsets; an unknown object kind is `(null)`.
 
 use super::{
-    is_success, local_time, node_text, object_is_field_name, push_02, push_date, push_hms, push_u64,
+    is_success, local_time, node_text, object_is_field_name, push_02, push_date, push_hms,
+    push_u64, LocalTime,
 };
 use crate::event::Event;
-use crate::normalize::NormField;
+use crate::normalize::{NormField, Normalized};
 
 /// The optional columns, as ausearch's `--extra-*` flags.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -102,61 +103,7 @@ impl CsvWriter {
     /// The row with the values as the event holds them.
     fn row_as_read(&self, ev: &Event, out: &mut Vec<u8>) {
         let o = &self.opts;
-        // NODE
-        if ev.node.is_some() {
-            out.extend_from_slice(node_text(ev));
-        }
-        out.push(b',');
-        // EVENT: the type of the first record, empty when libauparse has no name.
-        if let Some(r) = ev.records.first() {
-            if !r.type_name.starts_with("UNKNOWN[") {
-                out.extend_from_slice(r.type_name.as_bytes());
-            }
-        }
-        out.push(b',');
-
-        let t = local_time(ev.timestamp.sec);
-        if let Some(t) = &t {
-            push_date(out, t);
-        }
-        out.push(b',');
-        if let Some(t) = &t {
-            push_hms(out, t);
-        }
-        out.push(b',');
-        if o.extra_time {
-            if let Some(t) = &t {
-                push_u64(out, t.year as u64);
-                out.push(b',');
-                push_02(out, t.month);
-                out.push(b',');
-                push_02(out, t.day);
-                out.push(b',');
-                push_u64(out, u64::from(t.weekday));
-                out.push(b',');
-                if t.hour < 10 {
-                    out.push(b' ');
-                }
-                push_u64(out, u64::from(t.hour));
-                out.push(b',');
-                push_u64(out, u64::from(ev.timestamp.milli));
-                out.push(b',');
-                out.push(if t.gmtoff >= 0 { b'+' } else { b'-' });
-                let total = t.gmtoff.unsigned_abs();
-                let hour = total / 3600;
-                push_02(out, hour);
-                out.push(b':');
-                push_02(out, (total - hour * 3600) % 60);
-                out.push(b',');
-            } else {
-                out.extend_from_slice(b",,,,,");
-                push_u64(out, u64::from(ev.timestamp.milli));
-                out.extend_from_slice(b",,");
-            }
-        }
-        push_u64(out, ev.serial);
-        out.push(b',');
-
+        event_columns(ev, o, out);
         let norm = if o.extra_labels {
             ev.normalized_all.as_deref()
         } else {
@@ -177,22 +124,7 @@ impl CsvWriter {
         out.extend_from_slice(n.kind.as_deref().unwrap_or(b"unknown"));
         out.push(b',');
         value(out, n.session.as_ref());
-        if let Some(s) = &n.subject.primary {
-            if s.value == "unset" {
-                out.extend_from_slice(b"system");
-            } else {
-                out.extend_from_slice(&s.value);
-            }
-        }
-        out.push(b',');
-        value(out, n.subject.secondary.as_ref());
-        if let Some(k) = &n.subject.kind {
-            out.extend_from_slice(k);
-        }
-        out.push(b',');
-        if o.extra_labels {
-            value(out, n.subject.label.as_ref());
-        }
+        subject_columns(n, o, out);
         out.extend_from_slice(n.action.as_deref().unwrap_or(b"did-unknown"));
         out.push(b',');
         match &n.results {
@@ -201,30 +133,7 @@ impl CsvWriter {
             None => {}
         }
         out.push(b',');
-        // File names: the interpretation already is the realpath (ausearch
-        // checks for one before the config-change case).
-        match &n.object.primary {
-            Some(f)
-                if f.field_type != crate::FieldType::EscapedFile
-                    && object_is_field_name(
-                        ev.records.get(f.record).map(|r| r.record_type),
-                        n.action.as_deref(),
-                    ) =>
-            {
-                out.extend_from_slice(&f.field);
-                out.push(b',');
-            }
-            f => value(out, f.as_ref()),
-        }
-        value(out, n.object.secondary.as_ref());
-        if o.extra_obj2 {
-            value(out, n.object.primary2.as_ref());
-        }
-        if o.extra_labels {
-            value(out, n.object.label.as_ref());
-        }
-        out.extend_from_slice(n.object.kind.as_deref().unwrap_or(b"(null)"));
-        out.push(b',');
+        object_columns(ev, n, o, out);
         if let Some(h) = &n.how {
             out.extend_from_slice(h);
         }
@@ -236,6 +145,118 @@ impl CsvWriter {
         }
         out.push(b'\n');
     }
+}
+
+/// NODE, EVENT, DATE, TIME, the `--extra-time` columns and SERIAL_NUM.
+fn event_columns(ev: &Event, o: &CsvOptions, out: &mut Vec<u8>) {
+    // NODE
+    if ev.node.is_some() {
+        out.extend_from_slice(node_text(ev));
+    }
+    out.push(b',');
+    // EVENT: the type of the first record, empty when libauparse has no name.
+    if let Some(r) = ev.records.first() {
+        if !r.type_name.starts_with("UNKNOWN[") {
+            out.extend_from_slice(r.type_name.as_bytes());
+        }
+    }
+    out.push(b',');
+
+    let t = local_time(ev.timestamp.sec);
+    if let Some(t) = &t {
+        push_date(out, t);
+    }
+    out.push(b',');
+    if let Some(t) = &t {
+        push_hms(out, t);
+    }
+    out.push(b',');
+    if o.extra_time {
+        extra_time_columns(ev, t.as_ref(), out);
+    }
+    push_u64(out, ev.serial);
+    out.push(b',');
+}
+
+/// YEAR, MONTH, DAY, WEEKDAY, HOUR, MILLI and GMT_OFFSET (`--extra-time`).
+fn extra_time_columns(ev: &Event, t: Option<&LocalTime>, out: &mut Vec<u8>) {
+    if let Some(t) = t {
+        push_u64(out, t.year as u64);
+        out.push(b',');
+        push_02(out, t.month);
+        out.push(b',');
+        push_02(out, t.day);
+        out.push(b',');
+        push_u64(out, u64::from(t.weekday));
+        out.push(b',');
+        if t.hour < 10 {
+            out.push(b' ');
+        }
+        push_u64(out, u64::from(t.hour));
+        out.push(b',');
+        push_u64(out, u64::from(ev.timestamp.milli));
+        out.push(b',');
+        out.push(if t.gmtoff >= 0 { b'+' } else { b'-' });
+        let total = t.gmtoff.unsigned_abs();
+        let hour = total / 3600;
+        push_02(out, hour);
+        out.push(b':');
+        push_02(out, (total - hour * 3600) % 60);
+        out.push(b',');
+    } else {
+        out.extend_from_slice(b",,,,,");
+        push_u64(out, u64::from(ev.timestamp.milli));
+        out.extend_from_slice(b",,");
+    }
+}
+
+/// SUBJ_PRIME, SUBJ_SEC, SUBJ_KIND and (`--extra-labels`) SUBJ_LABEL.
+fn subject_columns(n: &Normalized, o: &CsvOptions, out: &mut Vec<u8>) {
+    if let Some(s) = &n.subject.primary {
+        if s.value == "unset" {
+            out.extend_from_slice(b"system");
+        } else {
+            out.extend_from_slice(&s.value);
+        }
+    }
+    out.push(b',');
+    value(out, n.subject.secondary.as_ref());
+    if let Some(k) = &n.subject.kind {
+        out.extend_from_slice(k);
+    }
+    out.push(b',');
+    if o.extra_labels {
+        value(out, n.subject.label.as_ref());
+    }
+}
+
+/// OBJ_PRIME, OBJ_SEC, (`--extra-obj2`) OBJ2, (`--extra-labels`) OBJ_LABEL
+/// and OBJ_KIND.
+fn object_columns(ev: &Event, n: &Normalized, o: &CsvOptions, out: &mut Vec<u8>) {
+    // File names: the interpretation already is the realpath (ausearch
+    // checks for one before the config-change case).
+    match &n.object.primary {
+        Some(f)
+            if f.field_type != crate::FieldType::EscapedFile
+                && object_is_field_name(
+                    ev.records.get(f.record).map(|r| r.record_type),
+                    n.action.as_deref(),
+                ) =>
+        {
+            out.extend_from_slice(&f.field);
+            out.push(b',');
+        }
+        f => value(out, f.as_ref()),
+    }
+    value(out, n.object.secondary.as_ref());
+    if o.extra_obj2 {
+        value(out, n.object.primary2.as_ref());
+    }
+    if o.extra_labels {
+        value(out, n.object.label.as_ref());
+    }
+    out.extend_from_slice(n.object.kind.as_deref().unwrap_or(b"(null)"));
+    out.push(b',');
 }
 
 /// The interpreted value (if any) and a comma.

@@ -33,9 +33,9 @@
 //!   original wrote the string); `filepath` is then `""`.
 
 use crate::bytes::Bytes;
-use crate::event::{Event, Value};
+use crate::event::{Event, Record, Value};
 use crate::fschange::FsChange;
-use crate::normalize::{NormField, Outcome};
+use crate::normalize::{NormField, Normalized, Outcome};
 use chrono::{DateTime, FixedOffset, Local, TimeZone, Utc};
 use std::io::Write as _;
 
@@ -258,6 +258,21 @@ pub fn filepath<'a>(ev: &'a Event, changes: &'a [FsChange]) -> &'a [u8] {
 /// Writes one event as a JSON object and a newline. `changes` are its
 /// filesystem changes ([`FsTracker::changes`](crate::FsTracker::changes)).
 pub fn write_event(ev: &Event, changes: &[FsChange], opts: &JsonOptions, out: &mut Vec<u8>) {
+    write_head(ev, opts, out);
+    out.extend_from_slice(b",\"node\":");
+    write_opt(out, ev.node.as_deref());
+    out.extend_from_slice(b",\"records\":[");
+    write_records(&ev.records, out);
+    out.extend_from_slice(b"],\"normalized\":{");
+    if let Some(n) = &ev.normalized {
+        write_normalized(n, out);
+    }
+    out.push(b'}');
+    write_tail(ev, changes, out);
+}
+
+/// `"serial"`, `"timestamp"` and `"datetime"`: the start of an event's object.
+fn write_head(ev: &Event, opts: &JsonOptions, out: &mut Vec<u8>) {
     let _ = write!(out, "{{\"serial\":{},\"timestamp\":", ev.serial);
     // Seconds with the milliseconds as a decimal fraction, like the original
     // (1653911717.02): trailing zeros dropped.
@@ -271,12 +286,13 @@ pub fn write_event(ev: &Event, changes: &[FsChange], opts: &JsonOptions, out: &m
     out.extend_from_slice(b",\"datetime\":\"");
     write_datetime(out, ev.timestamp.sec, ev.timestamp.milli, opts.local_time);
     out.push(b'"');
+}
 
-    out.extend_from_slice(b",\"node\":");
-    write_opt(out, ev.node.as_deref());
-    out.extend_from_slice(b",\"records\":[");
+/// The members of `"records"`: each record's type, its raw values where they
+/// differ from the interpreted ones, and its values.
+fn write_records(records: &[Record], out: &mut Vec<u8>) {
     let mut seen: Vec<(&[u8], usize)> = Vec::new();
-    for (ri, r) in ev.records.iter().enumerate() {
+    for (ri, r) in records.iter().enumerate() {
         if ri > 0 {
             out.push(b',');
         }
@@ -321,50 +337,56 @@ pub fn write_event(ev: &Event, changes: &[FsChange], opts: &JsonOptions, out: &m
         }
         out.push(b'}');
     }
-    out.extend_from_slice(b"],\"normalized\":{");
-    if let Some(n) = &ev.normalized {
-        let mut first = true;
-        let mut put = |out: &mut Vec<u8>, k: &str, v: &[u8]| {
-            if !first {
-                out.push(b',');
-            }
-            first = false;
-            write_str(out, k.as_bytes());
-            out.push(b':');
-            write_null_or_str(out, v);
-        };
-        put(out, "event_kind", n.kind.as_deref().unwrap_or_default());
-        if let Some(s) = &n.session {
-            put(out, "session", &s.value);
+}
+
+/// The members of `"normalized"`.
+fn write_normalized(n: &Normalized, out: &mut Vec<u8>) {
+    let mut first = true;
+    let mut put = |out: &mut Vec<u8>, k: &str, v: &[u8]| {
+        if !first {
+            out.push(b',');
         }
-        let mut part = |out: &mut Vec<u8>, name: &str, f: &Option<NormField>, system: bool| {
-            if let Some(f) = f {
-                put(out, &format!("{name}.field"), &f.field);
-                let v: &[u8] = if system && f.value == "unset" {
-                    b"system"
-                } else if f.raw == "(null)" {
-                    // No value (a file name's interpretation joins even
-                    // that to the cwd): written `null`.
-                    b"(null)"
-                } else {
-                    &f.value
-                };
-                put(out, name, v);
-            }
-        };
-        part(out, "subject.primary", &n.subject.primary, true);
-        part(out, "subject.secondary", &n.subject.secondary, false);
-        part(out, "object.primary", &n.object.primary, false);
-        part(out, "object.secondary", &n.object.secondary, false);
-        put(out, "action", n.action.as_deref().unwrap_or_default());
-        put(
-            out,
-            "object_kind",
-            n.object.kind.as_deref().unwrap_or_default(),
-        );
-        put(out, "how", n.how.as_deref().unwrap_or_default());
+        first = false;
+        write_str(out, k.as_bytes());
+        out.push(b':');
+        write_null_or_str(out, v);
+    };
+    put(out, "event_kind", n.kind.as_deref().unwrap_or_default());
+    if let Some(s) = &n.session {
+        put(out, "session", &s.value);
     }
-    out.extend_from_slice(b"},\"key\":");
+    let mut part = |out: &mut Vec<u8>, name: &str, f: &Option<NormField>, system: bool| {
+        if let Some(f) = f {
+            put(out, &format!("{name}.field"), &f.field);
+            let v: &[u8] = if system && f.value == "unset" {
+                b"system"
+            } else if f.raw == "(null)" {
+                // No value (a file name's interpretation joins even
+                // that to the cwd): written `null`.
+                b"(null)"
+            } else {
+                &f.value
+            };
+            put(out, name, v);
+        }
+    };
+    part(out, "subject.primary", &n.subject.primary, true);
+    part(out, "subject.secondary", &n.subject.secondary, false);
+    part(out, "object.primary", &n.object.primary, false);
+    part(out, "object.secondary", &n.object.secondary, false);
+    put(out, "action", n.action.as_deref().unwrap_or_default());
+    put(
+        out,
+        "object_kind",
+        n.object.kind.as_deref().unwrap_or_default(),
+    );
+    put(out, "how", n.how.as_deref().unwrap_or_default());
+}
+
+/// The rest of an event's object: key(s), file path, action, result, argv,
+/// proctitle and changes.
+fn write_tail(ev: &Event, changes: &[FsChange], out: &mut Vec<u8>) {
+    out.extend_from_slice(b",\"key\":");
     write_opt(out, ev.keys.first().map(|k| &k[..]));
     out.extend_from_slice(b",\"keys\":");
     write_list(out, &ev.keys);

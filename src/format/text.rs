@@ -34,52 +34,39 @@ use crate::types::{FieldType, RecordType};
 #[non_exhaustive]
 pub struct TextOptions {}
 
+/// The normalized view of an event libauparse cannot normalize.
+static EMPTY: Normalized = Normalized {
+    kind: None,
+    session: None,
+    subject: crate::normalize::Subject {
+        primary: None,
+        secondary: None,
+        kind: None,
+        label: None,
+    },
+    action: None,
+    object: crate::normalize::Object {
+        primary: None,
+        secondary: None,
+        primary2: None,
+        kind: None,
+        primary_sock: None,
+        label: None,
+    },
+    results: None,
+    how: None,
+    key: None,
+};
+
 /// Appends the text line of `ev` to `out`, as `ausearch --format text` prints it.
 ///
 /// Always one line: control characters in values are escaped as ausearch's
 /// TTY mode does (`\ooo`), whatever escape mode the event was read in.
 pub fn write_text(ev: &Event, _opts: &TextOptions, out: &mut Vec<u8>) {
-    static EMPTY: Normalized = Normalized {
-        kind: None,
-        session: None,
-        subject: crate::normalize::Subject {
-            primary: None,
-            secondary: None,
-            kind: None,
-            label: None,
-        },
-        action: None,
-        object: crate::normalize::Object {
-            primary: None,
-            secondary: None,
-            primary2: None,
-            kind: None,
-            primary_sock: None,
-            label: None,
-        },
-        results: None,
-        how: None,
-        key: None,
-    };
     let n = ev.normalized.as_ref().unwrap_or(&EMPTY);
     let start = out.len();
 
-    if ev.node.is_some() {
-        out.extend_from_slice(b"On ");
-        out.extend_from_slice(node_text(ev));
-        out.extend_from_slice(b" at ");
-    } else {
-        out.extend_from_slice(b"At ");
-    }
-    match local_time(ev.timestamp.sec) {
-        Some(t) => {
-            push_hms(out, &t);
-            out.push(b' ');
-            push_date(out, &t);
-        }
-        None => out.push(b'?'),
-    }
-    out.push(b' ');
+    write_when(ev, out);
 
     let mut id = -2;
     if let Some(s) = &n.subject.primary {
@@ -142,4 +129,25 @@ pub fn write_text(ev: &Event, _opts: &TextOptions, out: &mut Vec<u8>) {
     // Values as ausearch shows them, whatever the events' escape mode.
     tty_escape_from(out, start);
     out.push(b'\n');
+}
+
+/// `On NODE at ` or `At `, then the time and date (`?` when the time has no
+/// local time) and a space.
+fn write_when(ev: &Event, out: &mut Vec<u8>) {
+    if ev.node.is_some() {
+        out.extend_from_slice(b"On ");
+        out.extend_from_slice(node_text(ev));
+        out.extend_from_slice(b" at ");
+    } else {
+        out.extend_from_slice(b"At ");
+    }
+    match local_time(ev.timestamp.sec) {
+        Some(t) => {
+            push_hms(out, &t);
+            out.push(b' ');
+            push_date(out, &t);
+        }
+        None => out.push(b'?'),
+    }
+    out.push(b' ');
 }

@@ -11,13 +11,13 @@
 //! value. A record in ENRICHED format answers for the fields it names after
 //! 0x1d itself (`auparse_do_interpretation` looks there first): those fields
 //! are never served from or stored in the cache (see
-//! `shortcut::own_names`). Entries expire after a minute,
-//! so users added later show up. `src/shortcut.rs` checks every cached answer
+//! `crate::enriched`). Entries expire after a minute,
+//! so users added later show up. The oracle tests (`src/oracle/`) check every cached answer
 //! against libauparse's on every fixture and corpus file.
 
 use crate::bytes::Bytes;
-use crate::fxmap::FxMap;
 use crate::types::{EscapeMode, FieldType};
+use rustc_hash::FxHashMap as FxMap;
 use std::cell::RefCell;
 use std::time::{Duration, Instant};
 
@@ -86,8 +86,8 @@ fn type_slot(t: FieldType) -> Option<usize> {
         _ => return None,
     };
     // Ids are cached on every libauparse (they only avoid NSS lookups); the
-    // other types only where their rules were read (see crate::shortcut).
-    (i < 2 || crate::shortcut::ENABLED).then_some(i)
+    // other types only where their rules were read (see crate::interp_rule).
+    (i < 2 || crate::interp_rule::ENABLED).then_some(i)
 }
 
 const TYPES: usize = 31;
