@@ -74,6 +74,13 @@ pub struct ReadOptions {
     pub stop: Option<Arc<AtomicBool>>,
     /// What the owned events hold.
     pub event: auparse::EventOptions,
+    /// After a read from a pipe or stdin that did not fill the buffer, wait
+    /// this long before reading again, so that what the writer sends
+    /// meanwhile is read (and fed) at once. auditd writes every record to a
+    /// plugin in its own write(2): without this a plugin that keeps up wakes,
+    /// polls and reads once per record, and most of its CPU time goes to
+    /// those wake-ups. Zero: read as soon as anything is there.
+    pub coalesce: Duration,
 }
 
 impl Default for ReadOptions {
@@ -84,6 +91,7 @@ impl Default for ReadOptions {
             progress: true,
             stop: None,
             event: auparse::EventOptions::default(),
+            coalesce: Duration::ZERO,
         }
     }
 }
@@ -176,7 +184,12 @@ impl<H: Handler> Run<'_, H> {
             }
             match src.read(&mut buf) {
                 Ok(0) => return Ok(()),
-                Ok(n) => self.feed(&buf[..n])?,
+                Ok(n) => {
+                    self.feed(&buf[..n])?;
+                    if n < buf.len() && !self.opts.coalesce.is_zero() && !self.stopped() {
+                        std::thread::sleep(self.opts.coalesce);
+                    }
+                }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(Fatal(format!("{name}: {e}"))),
             }
