@@ -667,8 +667,8 @@ pub fn run(mut args: Args) -> CmdResult {
         stop: Some(stop),
         event: auparse::EventOptions::default(),
         // auditd writes each record in its own write(2): read them in
-        // batches (2 ms of them) rather than waking for each one.
-        coalesce: Duration::from_millis(2),
+        // batches (5 ms of them) rather than waking for each one.
+        coalesce: Duration::from_millis(5),
     };
     input::run(&sources, &mut feeder, &mut plugin, &opts)
 }

@@ -2010,6 +2010,8 @@ fn fsaction_plugin_cost_live_vs_offline() {
     let (cpu1, hwm) = proc_cost(live.plugin_pid);
     let live_cpu = cpu1 - cpu0;
     let queue = auditd_queue_report(auditd);
+    // What auditd's queue cost auditd itself.
+    let (_, auditd_hwm) = proc_cost(auditd);
     let lost_after = audit_status(&live.tools.auditctl).unwrap()["lost"].clone();
     let exit = live.stop();
     let logged = lines_of(&live.output).len();
@@ -2031,7 +2033,9 @@ fn fsaction_plugin_cost_live_vs_offline() {
     );
     eprintln!(
         "{test}: changes made {made}, logged by the plugin {logged}, in auditd's log (offline run) {off_lines}; \
-         auditd plugin queue: max depth used {depth} of q_depth 99999, overflow {overflow}; kernel lost {lost_before} -> {lost_after}"
+         auditd plugin queue: max depth used {depth} of q_depth 99999, overflow {overflow}; auditd's peak RSS {:.0} MB; \
+         kernel lost {lost_before} -> {lost_after}",
+        auditd_hwm as f64 / 1024.0
     );
     eprintln!("| run | changes | CPU s | peak RSS MB | CPU s per 100k changes |");
     eprintln!("|---|---:|---:|---:|---:|");
