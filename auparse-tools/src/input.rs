@@ -4,6 +4,7 @@
 
 use crate::{CmdResult, Fatal};
 use auparse::{Event, Feeder};
+use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{self, IsTerminal, Read, Seek, SeekFrom};
 use std::mem::ManuallyDrop;
@@ -75,12 +76,17 @@ pub struct ReadOptions {
     /// What the owned events hold.
     pub event: auparse::EventOptions,
     /// After a read from a pipe or stdin that did not fill the buffer, wait
-    /// this long before reading again, so that what the writer sends
-    /// meanwhile is read (and fed) at once. auditd writes every record to a
+    /// this long before reading (with `read_ahead`: handling) again, so that
+    /// what the writer sends meanwhile is fed at once. auditd writes every record to a
     /// plugin in its own write(2): without this a plugin that keeps up wakes,
     /// polls and reads once per record, and most of its CPU time goes to
     /// those wake-ups. Zero: read as soon as anything is there.
     pub coalesce: Duration,
+    /// Read standard input on a thread of its own into a buffer of at most
+    /// this many bytes, so that the writer is never kept waiting while an
+    /// event is handled (auditd drops records for every plugin once its
+    /// queue of `q_depth` records is full). Zero: read on the handling thread.
+    pub read_ahead: usize,
 }
 
 impl Default for ReadOptions {
@@ -92,6 +98,7 @@ impl Default for ReadOptions {
             stop: None,
             event: auparse::EventOptions::default(),
             coalesce: Duration::ZERO,
+            read_ahead: 0,
         }
     }
 }
@@ -196,6 +203,50 @@ impl<H: Handler> Run<'_, H> {
         }
     }
 
+    /// Reads descriptor `fd` on a second thread (see
+    /// [`ReadOptions::read_ahead`]) and feeds what it read here, in batches.
+    /// Ages events while nothing comes; on a stop, handles everything the
+    /// writer had written before returning, as `read_polled` does.
+    fn read_ahead(&mut self, fd: i32, name: &str) -> CmdResult {
+        let shared = ReadAhead::default();
+        let cap = self.opts.read_ahead.max(CHUNK);
+        let stop = self.opts.stop.clone();
+        std::thread::scope(|s| {
+            let reader = std::thread::Builder::new()
+                .name("auparse-read".into())
+                .spawn_scoped(s, || shared.fill(fd, cap, stop.as_deref()))
+                .map_err(|e| Fatal(format!("cannot start the reading thread: {e}")))?;
+            let r = self.consume(&shared, name);
+            shared.quit();
+            let _ = reader.join();
+            r
+        })
+    }
+
+    /// The handling side of [`Run::read_ahead`].
+    fn consume(&mut self, shared: &ReadAhead, name: &str) -> CmdResult {
+        let mut data = Vec::new();
+        loop {
+            let (end, err) = shared.take(&mut data, self.opts.poll_interval);
+            if !data.is_empty() {
+                self.feed(&data)?;
+                if data.len() < CHUNK && !self.opts.coalesce.is_zero() && !self.stopped() {
+                    // Let the reader gather more before waking up again.
+                    std::thread::sleep(self.opts.coalesce);
+                }
+            }
+            if let Some(e) = err {
+                return Err(Fatal(format!("{name}: {e}")));
+            }
+            if end {
+                return Ok(());
+            }
+            if data.is_empty() {
+                self.idle()?;
+            }
+        }
+    }
+
     /// Reads what can be read without waiting, to the end of input or until
     /// nothing more is ready.
     fn drain_readable(
@@ -284,6 +335,152 @@ impl<H: Handler> Run<'_, H> {
     }
 }
 
+/// How long the reading thread of [`Run::read_ahead`] pauses after a read
+/// that did not fill its buffer: at 40,000 records a second (two processes
+/// changing files as fast as they can) 40 records, well below what auditd's
+/// socket to the plugin holds.
+const READER_PAUSE: Duration = Duration::from_millis(1);
+
+/// Bytes read ahead by the reading thread of [`Run::read_ahead`].
+#[derive(Default)]
+struct ReadAhead {
+    state: std::sync::Mutex<Ahead>,
+    changed: std::sync::Condvar,
+}
+
+#[derive(Default)]
+struct Ahead {
+    /// What each read returned, oldest first.
+    chunks: VecDeque<Vec<u8>>,
+    /// Bytes in `chunks`.
+    bytes: usize,
+    /// End of input, or (on a stop) nothing more was ready.
+    end: bool,
+    err: Option<io::Error>,
+    /// The handling side is gone: the reader stops.
+    quit: bool,
+}
+
+impl ReadAhead {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Ahead> {
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn quit(&self) {
+        self.lock().quit = true;
+        self.changed.notify_all();
+    }
+
+    /// Moves the oldest reads, up to about [`CHUNK`] bytes, into `out`
+    /// (waiting up to `wait` for something); returns (end of input, read
+    /// error). A backlog is handled a chunk at a time, as a file is.
+    fn take(&self, out: &mut Vec<u8>, wait: Duration) -> (bool, Option<io::Error>) {
+        out.clear();
+        let mut st = self.lock();
+        if st.chunks.is_empty() && !st.end && st.err.is_none() {
+            st = self
+                .changed
+                .wait_timeout(st, wait)
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .0;
+        }
+        while out.len() < CHUNK {
+            let Some(c) = st.chunks.pop_front() else {
+                break;
+            };
+            st.bytes -= c.len();
+            out.extend_from_slice(&c);
+        }
+        let r = (
+            st.end && st.chunks.is_empty() && out.is_empty(),
+            st.err.take(),
+        );
+        drop(st);
+        // Room again for a reader that waited.
+        self.changed.notify_all();
+        r
+    }
+
+    /// The reading thread: reads `fd` until its end, an error, `quit`, or
+    /// (once `stop` is set) until nothing more is ready; keeps at most `cap`
+    /// bytes waiting. After a read that did not fill its buffer it pauses
+    /// only [`READER_PAUSE`]: auditd writes to its plugins through a Unix
+    /// socket that holds only a few hundred one-record writes, and a plugin
+    /// that lets it fill (pausing 5 ms was enough) makes auditd's queue
+    /// overflow under a burst; reading every record as it comes costs a
+    /// wake-up per record.
+    fn fill(&self, fd: i32, cap: usize, stop: Option<&AtomicBool>) {
+        let mut tmp = vec![0u8; CHUNK];
+        loop {
+            if self.lock().quit {
+                return;
+            }
+            let stopping = stop.is_some_and(|s| s.load(Ordering::Relaxed));
+            let mut pfd = libc::pollfd {
+                fd,
+                events: libc::POLLIN,
+                revents: 0,
+            };
+            // SAFETY: one valid pollfd on the stack; fd stays open for the
+            // life of the process (standard input, never closed here).
+            let rc = unsafe { libc::poll(&mut pfd, 1, if stopping { 0 } else { 100 }) };
+            if rc < 0 && io::Error::last_os_error().kind() == io::ErrorKind::Interrupted {
+                continue;
+            }
+            if rc == 0 {
+                if stopping {
+                    self.lock().end = true;
+                    self.changed.notify_all();
+                    return;
+                }
+                continue;
+            }
+            // SAFETY: `tmp` is valid for writes of its length; fd as above.
+            let n = unsafe { libc::read(fd, tmp.as_mut_ptr().cast(), tmp.len()) };
+            if n < 0 {
+                let e = io::Error::last_os_error();
+                if e.kind() == io::ErrorKind::Interrupted {
+                    continue;
+                }
+                self.lock().err = Some(e);
+                self.changed.notify_all();
+                return;
+            }
+            let n = n as usize;
+            let mut st = self.lock();
+            if n == 0 {
+                st.end = true;
+                drop(st);
+                self.changed.notify_all();
+                return;
+            }
+            while st.bytes >= cap && !st.quit {
+                st = self
+                    .changed
+                    .wait(st)
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+            }
+            st.bytes += n;
+            // Small reads (one record each, from auditd) share a chunk.
+            match st.chunks.back_mut() {
+                Some(last) if last.len() + n <= CHUNK => last.extend_from_slice(&tmp[..n]),
+                _ => {
+                    let mut c = Vec::with_capacity(CHUNK.max(n));
+                    c.extend_from_slice(&tmp[..n]);
+                    st.chunks.push_back(c);
+                }
+            }
+            drop(st);
+            self.changed.notify_all();
+            if n < tmp.len() && !stopping {
+                std::thread::sleep(READER_PAUSE);
+            }
+        }
+    }
+}
+
 /// Reads every source in order as one stream through `feeder`, hands the
 /// events to `handler`, and flushes at the end so the last event is never
 /// lost (also when stopped by a signal). An unreadable file is a fatal error,
@@ -347,7 +544,11 @@ pub fn run<H: Handler>(
                 // SAFETY: fd 0 is open for the life of the process; the File
                 // is never dropped, so it is never closed here.
                 let mut stdin = ManuallyDrop::new(unsafe { File::from_raw_fd(0) });
-                run.read_polled(&mut *stdin, 0, &src.name())
+                if opts.read_ahead > 0 {
+                    run.read_ahead(0, &src.name())
+                } else {
+                    run.read_polled(&mut *stdin, 0, &src.name())
+                }
             }
             Source::Path(p) => run.read_file(p),
         };
