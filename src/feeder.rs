@@ -6,6 +6,7 @@ use crate::error::{check, last_os_error, Result};
 use crate::global::{self, Guard};
 use crate::types::EscapeMode;
 use auparse_sys as ffi;
+use rustc_hash::FxHashMap as FxMap;
 use std::any::Any;
 use std::ffi::c_void;
 use std::panic::{self, AssertUnwindSafe};
@@ -19,8 +20,31 @@ static AUDIT_MSG: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
 
 type DynCallback<'c> = &'c mut dyn FnMut(&mut EventRef<'_>);
 
-/// State shared with the trampoline. Allocated once per Feeder and owned by
-/// libauparse from registration on: it frees it through [`destroy_state`].
+/// An event as libauparse groups records: seconds, milliseconds, serial
+/// (the `node=` name is left out: a collision only makes the count of open
+/// events low, and nothing relies on that count being exact).
+type EventKey = (u64, u32, u64);
+
+/// libauparse 3.0.9 keeps the events it is building in an array that only
+/// grows: every record and every delivery scans it up to the most events
+/// that were ever open at once, for the life of the parser. One event whose
+/// last record comes late (two processes' records interleaved under load)
+/// or never (auditd's plugin queue overflowed and dropped it) holds back
+/// every newer event, and the array stays that big: 3,488 slots made a
+/// replay of 80,000 changes 5x slower, 10,181 (after drops) 8x slower
+/// (perf: 78 % of the time in `auparse_next_event` and
+/// `auparse_timestamp_compare`). So once this many events have been open at
+/// once, the Feeder replaces the parser by a new one at the next moment it
+/// holds nothing (`auparse_feed_has_data` is 0), which changes no output.
+const RENEW_AT: usize = 256;
+
+/// Lines between checks of `auparse_feed_has_data` while the count of open
+/// events says some are open (a line libauparse drops would keep it above 0).
+const RECHECK_LINES: u32 = 4096;
+
+/// State shared with the trampoline. Allocated once per Feeder, registered
+/// with every libauparse parser the Feeder creates (without a destroy
+/// function), and freed by the Feeder's `Drop`.
 struct CallbackState {
     /// Points to a [`DynCallback`] on the stack of the feed call in progress;
     /// null between calls.
@@ -31,6 +55,15 @@ struct CallbackState {
     delivered: u64,
     /// The parser's escape mode.
     escape: EscapeMode,
+    /// Events fed to libauparse's own grouping and not delivered yet (an
+    /// estimate: see [`RENEW_AT`]).
+    open: FxMap<EventKey, ()>,
+    /// The most events open at once in the current C parser.
+    peak: usize,
+    /// Lines fed since `auparse_feed_has_data` was last asked.
+    unchecked: u32,
+    /// Parsers replaced so far.
+    renewals: u64,
 }
 
 /// The one callback registered with libauparse. Never unwinds into C.
@@ -48,10 +81,22 @@ unsafe extern "C" fn trampoline(
     // by the feed call that led here).
     let state = unsafe { &mut *(user_data as *mut CallbackState) };
     state.delivered += 1;
+    let Some(au) = NonNull::new(au) else { return };
+    if !state.open.is_empty() {
+        // SAFETY: libauparse calls us positioned on the ready event; plain
+        // getters of its timestamp.
+        let key = unsafe {
+            (
+                ffi::auparse_get_time(au.as_ptr()) as u64,
+                ffi::auparse_get_milli(au.as_ptr()),
+                ffi::auparse_get_serial(au.as_ptr()) as u64,
+            )
+        };
+        state.open.remove(&key);
+    }
     if state.callback.is_null() || state.panic.is_some() {
         return;
     }
-    let Some(au) = NonNull::new(au) else { return };
     // SAFETY: `callback` points to a live `DynCallback` on the stack of the
     // feed call in progress (set just before the C call, cleared after).
     let cb = unsafe { &mut *(state.callback as *mut DynCallback<'_>) };
@@ -67,13 +112,47 @@ unsafe extern "C" fn trampoline(
     }
 }
 
-/// Typed destroy function: libauparse calls it once, from `auparse_destroy`.
-unsafe extern "C" fn destroy_state(user_data: *mut c_void) {
-    if !user_data.is_null() {
-        // SAFETY: user_data came from Box::into_raw in Feeder::new and
-        // libauparse calls this exactly once.
-        drop(unsafe { Box::from_raw(user_data as *mut CallbackState) });
+/// `SEC.MILLI:SERIAL` after `msg=audit(` at `at` in `line`.
+fn event_key(line: &[u8], at: usize) -> Option<EventKey> {
+    let rest = line.get(at + b"msg=audit(".len()..)?;
+    let mut fields = [0u64; 3];
+    let mut i = 0;
+    for (n, end) in fields.iter_mut().zip([b'.', b':', b')']) {
+        let start = i;
+        while let Some(d) = rest.get(i).filter(|d| d.is_ascii_digit()) {
+            *n = n.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
+            i += 1;
+        }
+        if i == start || rest.get(i) != Some(&end) {
+            return None;
+        }
+        i += 1;
     }
+    Some((fields[0], u32::try_from(fields[1]).ok()?, fields[2]))
+}
+
+/// True for an `EOE` record line.
+fn is_eoe(line: &[u8]) -> bool {
+    line.starts_with(b"type=EOE ") || memchr::memmem::find(line, b" type=EOE ").is_some()
+}
+
+/// A new feed-mode parser with the Feeder's callback and escape mode.
+///
+/// # Safety
+/// The global lock is held, and `state` outlives the parser (the Feeder
+/// frees it only after destroying every parser it registered it with).
+unsafe fn new_parser(state: *mut CallbackState) -> Result<NonNull<ffi::auparse_state_t>> {
+    // SAFETY: the lock is held (caller); FEED takes no source argument.
+    let au = unsafe { ffi::auparse_init(ffi::AUSOURCE_FEED, ptr::null()) };
+    let au = NonNull::new(au).ok_or_else(|| last_os_error("auparse_init"))?;
+    // SAFETY: live parser, lock held; `state` is live (caller). No destroy
+    // function: the Feeder frees the state itself, so replacing a parser
+    // leaves it alive.
+    unsafe {
+        ffi::auparse_set_escape_mode(au.as_ptr(), (*state).escape.to_raw());
+        ffi::auparse_add_callback(au.as_ptr(), Some(trampoline), state as *mut c_void, None);
+    }
+    Ok(au)
 }
 
 /// A feed-mode parser (`AUSOURCE_FEED`): give it bytes as they arrive, and it
@@ -140,11 +219,24 @@ impl Ctx<'_> {
     /// such lines and leaks a 1,152-byte buffer doing it (seen with valgrind
     /// on a `#` comment holding C code in laurel's fork-sleep-exec.txt).
     fn line(&mut self, line: &[u8]) -> Result<()> {
-        if AUDIT_MSG.find(line).is_none() {
+        let Some(at) = AUDIT_MSG.find(line) else {
             return Ok(());
-        }
+        };
         match self.grouping {
-            Grouping::Libauparse => feed_line(self.au, self.state, line),
+            Grouping::Libauparse => {
+                if let Some(key) = event_key(line, at) {
+                    // SAFETY: the state lives as long as the Feeder; the
+                    // trampoline (the only other user) is not running.
+                    let st = unsafe { &mut *self.state };
+                    // libauparse drops an EOE whose event is complete.
+                    if st.open.contains_key(&key) || !is_eoe(line) {
+                        st.open.insert(key, ());
+                        st.peak = st.peak.max(st.open.len());
+                    }
+                    st.unchecked = st.unchecked.saturating_add(1);
+                }
+                feed_line(self.au, self.state, line)
+            }
             Grouping::Ausearch => {
                 if self.assembler.add_line(line, self.eoe_timeout) {
                     self.release()?;
@@ -182,28 +274,28 @@ impl Feeder {
     /// [`Error::Call`](crate::Error::Call) if libauparse cannot allocate.
     pub fn new() -> Result<Self> {
         let _guard = global::lock()?;
-        // SAFETY: the lock is held; FEED takes no source argument.
-        let au = unsafe { ffi::auparse_init(ffi::AUSOURCE_FEED, ptr::null()) };
-        let au = NonNull::new(au).ok_or_else(|| last_os_error("auparse_init"))?;
-        // SAFETY: live parser, lock held. libauparse 3.0.9 starts in TTY mode
-        // (control characters as \ooo); this crate's default is the bytes.
-        unsafe { ffi::auparse_set_escape_mode(au.as_ptr(), EscapeMode::Raw.to_raw()) };
+        // libauparse 3.0.9 starts in TTY mode (control characters as \ooo);
+        // this crate's default is the bytes.
         let state = Box::into_raw(Box::new(CallbackState {
             callback: ptr::null_mut(),
             panic: None,
             delivered: 0,
             escape: EscapeMode::Raw,
+            open: FxMap::default(),
+            peak: 0,
+            unchecked: 0,
+            renewals: 0,
         }));
-        // SAFETY: `au` is live; libauparse takes ownership of `state` and
-        // frees it through destroy_state when the parser is destroyed.
-        unsafe {
-            ffi::auparse_add_callback(
-                au.as_ptr(),
-                Some(trampoline),
-                state as *mut c_void,
-                Some(destroy_state),
-            );
-        }
+        // SAFETY: the lock is held; `state` is freed only by Drop, after the
+        // parser is destroyed.
+        let au = match unsafe { new_parser(state) } {
+            Ok(au) => au,
+            Err(e) => {
+                // SAFETY: from Box::into_raw above, registered nowhere.
+                drop(unsafe { Box::from_raw(state) });
+                return Err(e);
+            }
+        };
         Ok(Feeder {
             au,
             // SAFETY: Box::into_raw never returns null.
@@ -274,6 +366,13 @@ impl Feeder {
         // SAFETY: the state lives as long as the parser; no C call is running
         // (we hold &self, and C calls need &mut self).
         unsafe { self.state.as_ref().delivered }
+    }
+
+    /// How many times the C parser was replaced by a new one because its
+    /// list of events had grown (see the type's documentation).
+    pub fn parser_renewals(&self) -> u64 {
+        // SAFETY: as in events_delivered.
+        unsafe { self.state.as_ref().renewals }
     }
 
     /// Feeds bytes (`auparse_feed`) and calls `f` for every event they complete,
@@ -442,6 +541,9 @@ impl Feeder {
             assembler: &mut self.assembler,
         };
         let result = op(&mut ctx).and_then(|()| drain_ready(au, state));
+        if result.is_ok() {
+            self.renew_if_grown(&guard);
+        }
         // SAFETY: as above; no C call is running any more.
         let panic = unsafe {
             (*state).callback = ptr::null_mut();
@@ -453,6 +555,47 @@ impl Feeder {
 
     fn apply_settings(&self, guard: &Guard) {
         global::apply_eoe_timeout(guard, self.eoe_timeout);
+    }
+
+    /// Replaces the C parser by a new one when its list of events has grown
+    /// past [`RENEW_AT`] and it holds nothing now (so no output changes).
+    fn renew_if_grown(&mut self, guard: &Guard) {
+        let state = self.state.as_ptr();
+        // SAFETY: the state lives as long as the Feeder; no C call is
+        // running, so the trampoline does not touch it meanwhile.
+        let st = unsafe { &mut *state };
+        let ask = if st.open.is_empty() {
+            st.peak >= RENEW_AT
+        } else {
+            st.unchecked >= RECHECK_LINES
+        };
+        if !ask {
+            return;
+        }
+        st.unchecked = 0;
+        // SAFETY: live parser, lock held (`guard`).
+        if unsafe { ffi::auparse_feed_has_data(self.au.as_ptr()) } != 0 {
+            return;
+        }
+        // Nothing buffered: what the count says is open was dropped by
+        // libauparse (a line it could not use).
+        st.open.clear();
+        if st.peak < RENEW_AT {
+            return;
+        }
+        // SAFETY: lock held; the state outlives every parser (Drop).
+        let Ok(new) = (unsafe { new_parser(state) }) else {
+            // Out of memory: keep the slow parser.
+            return;
+        };
+        let old = std::mem::replace(&mut self.au, new);
+        // SAFETY: the old parser holds no event and is never used again;
+        // it was registered without a destroy function, so the state lives.
+        unsafe { ffi::auparse_destroy(old.as_ptr()) };
+        // auparse_init reset the process-wide timeout from auditd.conf.
+        self.apply_settings(guard);
+        st.peak = 0;
+        st.renewals += 1;
     }
 }
 
@@ -513,11 +656,13 @@ impl Drop for Feeder {
         // another parser's callback), lock() refuses, and the calls below are
         // serialized by that outer holder instead.
         let guard = global::lock();
-        // SAFETY: live parser owned by us, never used again; destroys it and,
-        // through destroy_state, the callback state. Either we hold the lock
-        // now, or this thread already held it (see above), so no other thread
-        // is inside libauparse.
+        // SAFETY: live parser owned by us, never used again. Either we hold
+        // the lock now, or this thread already held it (see above), so no
+        // other thread is inside libauparse.
         unsafe { ffi::auparse_destroy(self.au.as_ptr()) };
         drop(guard);
+        // SAFETY: from Box::into_raw in Feeder::new; the parsers it was
+        // registered with are all destroyed (without a destroy function).
+        drop(unsafe { Box::from_raw(self.state.as_ptr()) });
     }
 }

@@ -52,6 +52,7 @@
 use crate::error::{Error, Result};
 use crate::event::{Event, EventOptions};
 use crate::feeder::Feeder;
+use std::collections::VecDeque;
 use std::io::{self, Read};
 use std::os::fd::{AsFd, AsRawFd};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -101,6 +102,15 @@ pub struct LoopOptions {
     /// still open are completed and delivered. False when more input will
     /// follow through the same Feeder.
     pub flush_at_end: bool,
+    /// Read the input on a thread of its own into a buffer of at most this
+    /// many bytes (default 0: read on the calling thread), so that the
+    /// writer is never kept waiting while events are handled: auditd drops
+    /// records for every plugin once its queue of `q_depth` records is
+    /// full, and the socket to a plugin holds only a few hundred one-record
+    /// writes. The reading thread pauses 1 ms after a partial read; the
+    /// calling thread handles what it gathered in 64 KiB batches (with
+    /// [`coalesce`](Self::coalesce) as its pause after a small one).
+    pub read_ahead: usize,
 }
 
 impl Default for LoopOptions {
@@ -111,6 +121,7 @@ impl Default for LoopOptions {
             event: EventOptions::default(),
             stop: None,
             flush_at_end: true,
+            read_ahead: 0,
         }
     }
 }
@@ -144,37 +155,10 @@ where
         batch: Vec::new(),
         last_age: Instant::now(),
     };
-    let mut buf = vec![0u8; CHUNK];
-    let timeout = opts.idle.as_millis().min(i32::MAX as u128) as i32;
-    loop {
-        if lp.stopped() {
-            lp.drain_readable(&mut input, fd, &mut buf)?;
-            break;
-        }
-        match poll_in(fd, timeout) {
-            Ok(false) => {
-                lp.idle()?;
-                continue;
-            }
-            Ok(true) => {}
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {
-                // A signal (SIGTERM, SIGHUP): check the flag, age, go on.
-                lp.idle()?;
-                continue;
-            }
-            Err(e) => return Err(Error::Io(e).into()),
-        }
-        match input.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => {
-                lp.feed(&buf[..n])?;
-                if n < buf.len() && !opts.coalesce.is_zero() && !lp.stopped() {
-                    std::thread::sleep(opts.coalesce);
-                }
-            }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(Error::Io(e).into()),
-        }
+    if opts.read_ahead > 0 {
+        lp.read_ahead(fd)?;
+    } else {
+        lp.read_here(&mut input, fd)?;
     }
     if opts.flush_at_end {
         let (batch, ev_opts) = (&mut lp.batch, opts.event);
@@ -182,7 +166,93 @@ where
             .flush(|ev| batch.push(ev.to_event_with(ev_opts)))?;
         lp.hand_over()?;
     }
+    // The input is dropped only here: a reading thread has ended by now.
+    drop(input);
     Ok(())
+}
+
+impl<H: Handler> Loop<'_, H> {
+    /// Reads on this thread: poll with the idle interval as timeout.
+    fn read_here<R: Read>(&mut self, input: &mut R, fd: i32) -> Result<(), H::Error> {
+        let opts = self.opts;
+        let lp = self;
+        let mut buf = vec![0u8; CHUNK];
+        let timeout = opts.idle.as_millis().min(i32::MAX as u128) as i32;
+        loop {
+            if lp.stopped() {
+                lp.drain_readable(input, fd, &mut buf)?;
+                break;
+            }
+            match poll_in(fd, timeout) {
+                Ok(false) => {
+                    lp.idle()?;
+                    continue;
+                }
+                Ok(true) => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {
+                    // A signal (SIGTERM, SIGHUP): check the flag, age, go on.
+                    lp.idle()?;
+                    continue;
+                }
+                Err(e) => return Err(Error::Io(e).into()),
+            }
+            match input.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => {
+                    lp.feed(&buf[..n])?;
+                    if n < buf.len() && !opts.coalesce.is_zero() && !lp.stopped() {
+                        std::thread::sleep(opts.coalesce);
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(Error::Io(e).into()),
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads `fd` on a second thread ([`LoopOptions::read_ahead`]) and
+    /// handles what it read here, in batches; ages events while nothing
+    /// comes. On a stop, handles everything the writer had written.
+    fn read_ahead(&mut self, fd: i32) -> Result<(), H::Error> {
+        let shared = ReadAhead::default();
+        let cap = self.opts.read_ahead.max(CHUNK);
+        let stop = self.opts.stop.clone();
+        std::thread::scope(|s| {
+            let reader = std::thread::Builder::new()
+                .name("auparse-read".into())
+                .spawn_scoped(s, || shared.fill(fd, cap, stop.as_deref()))
+                .map_err(Error::Io)?;
+            let r = self.consume(&shared);
+            shared.quit();
+            let _ = reader.join();
+            r
+        })
+    }
+
+    /// The handling side of [`Loop::read_ahead`].
+    fn consume(&mut self, shared: &ReadAhead) -> Result<(), H::Error> {
+        let mut data = Vec::new();
+        loop {
+            let (end, err) = shared.take(&mut data, self.opts.idle);
+            if !data.is_empty() {
+                self.feed(&data)?;
+                if data.len() < CHUNK && !self.opts.coalesce.is_zero() && !self.stopped() {
+                    // Let the reader gather more before waking up again.
+                    std::thread::sleep(self.opts.coalesce);
+                }
+            }
+            if let Some(e) = err {
+                return Err(Error::Io(e).into());
+            }
+            if end {
+                return Ok(());
+            }
+            if data.is_empty() {
+                self.idle()?;
+            }
+        }
+    }
 }
 
 /// [`run`] on a new [`Feeder`] with the default options, calling `f` with
@@ -295,5 +365,152 @@ fn poll_in(fd: i32, timeout_ms: i32) -> io::Result<bool> {
         }
         _ if rc > 0 => Ok(pfd.revents & (libc::POLLIN | libc::POLLHUP | libc::POLLERR) != 0),
         _ => Err(io::Error::last_os_error()),
+    }
+}
+
+/// How long the reading thread of [`LoopOptions::read_ahead`] pauses after a read
+/// that did not fill its buffer: at 40,000 records a second (two processes
+/// changing files as fast as they can) 40 records, well below what auditd's
+/// socket to the plugin holds.
+const READER_PAUSE: Duration = Duration::from_millis(1);
+
+/// Bytes read ahead by the reading thread of [`LoopOptions::read_ahead`].
+#[derive(Default)]
+struct ReadAhead {
+    state: std::sync::Mutex<Ahead>,
+    changed: std::sync::Condvar,
+}
+
+#[derive(Default)]
+struct Ahead {
+    /// What each read returned, oldest first.
+    chunks: VecDeque<Vec<u8>>,
+    /// Bytes in `chunks`.
+    bytes: usize,
+    /// End of input, or (on a stop) nothing more was ready.
+    end: bool,
+    err: Option<io::Error>,
+    /// The handling side is gone: the reader stops.
+    quit: bool,
+}
+
+impl ReadAhead {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Ahead> {
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn quit(&self) {
+        self.lock().quit = true;
+        self.changed.notify_all();
+    }
+
+    /// Moves the oldest reads, up to about [`CHUNK`] bytes, into `out`
+    /// (waiting up to `wait` for something); returns (end of input, read
+    /// error). A backlog is handled a chunk at a time, as a file is.
+    fn take(&self, out: &mut Vec<u8>, wait: Duration) -> (bool, Option<io::Error>) {
+        out.clear();
+        let mut st = self.lock();
+        if st.chunks.is_empty() && !st.end && st.err.is_none() {
+            st = self
+                .changed
+                .wait_timeout(st, wait)
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .0;
+        }
+        while out.len() < CHUNK {
+            let Some(c) = st.chunks.pop_front() else {
+                break;
+            };
+            st.bytes -= c.len();
+            out.extend_from_slice(&c);
+        }
+        let r = (
+            st.end && st.chunks.is_empty() && out.is_empty(),
+            st.err.take(),
+        );
+        drop(st);
+        // Room again for a reader that waited.
+        self.changed.notify_all();
+        r
+    }
+
+    /// The reading thread: reads `fd` until its end, an error, `quit`, or
+    /// (once `stop` is set) until nothing more is ready; keeps at most `cap`
+    /// bytes waiting. After a read that did not fill its buffer it pauses
+    /// only [`READER_PAUSE`]: auditd writes to its plugins through a Unix
+    /// socket that holds only a few hundred one-record writes, and a plugin
+    /// that lets it fill (pausing 5 ms was enough) makes auditd's queue
+    /// overflow under a burst; reading every record as it comes costs a
+    /// wake-up per record.
+    fn fill(&self, fd: i32, cap: usize, stop: Option<&AtomicBool>) {
+        let mut tmp = vec![0u8; CHUNK];
+        loop {
+            if self.lock().quit {
+                return;
+            }
+            let stopping = stop.is_some_and(|s| s.load(Ordering::Relaxed));
+            let mut pfd = libc::pollfd {
+                fd,
+                events: libc::POLLIN,
+                revents: 0,
+            };
+            // SAFETY: one valid pollfd on the stack; `fd` is borrowed from the
+            // caller's input, which `run` keeps alive (a scoped thread) until
+            // this thread has ended.
+            let rc = unsafe { libc::poll(&mut pfd, 1, if stopping { 0 } else { 100 }) };
+            if rc < 0 && io::Error::last_os_error().kind() == io::ErrorKind::Interrupted {
+                continue;
+            }
+            if rc == 0 {
+                if stopping {
+                    self.lock().end = true;
+                    self.changed.notify_all();
+                    return;
+                }
+                continue;
+            }
+            // SAFETY: `tmp` is valid for writes of its length; `fd` as above.
+            let n = unsafe { libc::read(fd, tmp.as_mut_ptr().cast(), tmp.len()) };
+            if n < 0 {
+                let e = io::Error::last_os_error();
+                if e.kind() == io::ErrorKind::Interrupted {
+                    continue;
+                }
+                self.lock().err = Some(e);
+                self.changed.notify_all();
+                return;
+            }
+            let n = n as usize;
+            let mut st = self.lock();
+            if n == 0 {
+                st.end = true;
+                drop(st);
+                self.changed.notify_all();
+                return;
+            }
+            while st.bytes >= cap && !st.quit {
+                st = self
+                    .changed
+                    .wait(st)
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+            }
+            st.bytes += n;
+            // Small reads (one record each, from auditd) share a chunk.
+            match st.chunks.back_mut() {
+                Some(last) if last.len() + n <= CHUNK => last.extend_from_slice(&tmp[..n]),
+                _ => {
+                    let mut c = Vec::with_capacity(CHUNK.max(n));
+                    c.extend_from_slice(&tmp[..n]);
+                    st.chunks.push_back(c);
+                }
+            }
+            drop(st);
+            self.changed.notify_all();
+            if n < tmp.len() && !stopping {
+                std::thread::sleep(READER_PAUSE);
+            }
+        }
     }
 }

@@ -16,8 +16,9 @@ use std::time::{Duration, Instant};
 /// completes it only when a later record or the wall clock says so.
 fn event(serial: u64) -> String {
     format!(
-        "type=SYSCALL msg=audit(1700000000.{ms:03}:{serial}): arch=c000003e syscall=87 success=yes exit=0 a0=1 a1=2 a2=3 a3=4 items=1 ppid=1 pid=2 auid=0 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=(none) ses=1 comm=\"rm\" exe=\"/usr/bin/rm\" key=\"k\"\n\
-         type=PATH msg=audit(1700000000.{ms:03}:{serial}): item=0 name=\"/tmp/x{serial}\" inode=5 dev=fd:01 mode=0100644 ouid=0 ogid=0 rdev=00:00 nametype=DELETE cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0\n",
+        "type=SYSCALL msg=audit({sec}.{ms:03}:{serial}): arch=c000003e syscall=87 success=yes exit=0 a0=1 a1=2 a2=3 a3=4 items=1 ppid=1 pid=2 auid=0 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=(none) ses=1 comm=\"rm\" exe=\"/usr/bin/rm\" key=\"k\"\n\
+         type=PATH msg=audit({sec}.{ms:03}:{serial}): item=0 name=\"/tmp/x{serial}\" inode=5 dev=fd:01 mode=0100644 ouid=0 ogid=0 rdev=00:00 nametype=DELETE cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0\n",
+        sec = 1_700_000_000 + serial / 1000,
         ms = serial % 1000
     )
 }
@@ -123,4 +124,46 @@ fn for_each_event_sees_every_event_of_a_file() {
     .unwrap();
     assert_eq!(got, want);
     assert!(got.len() > 20);
+}
+
+/// With `read_ahead` (a reading thread, as the auparse-fsaction plugin runs
+/// it): a quiet open stream still delivers, a burst of one-record writes
+/// loses nothing and keeps its order, a stop still handles what was
+/// written, and the final flush comes.
+#[test]
+fn read_ahead_delivers_everything_in_order() {
+    let (reader, mut writer) = UnixStream::pair().unwrap();
+    let (tx, rx) = mpsc::channel();
+    let stop = Arc::new(AtomicBool::new(false));
+    let stop2 = stop.clone();
+    let worker = std::thread::spawn(move || {
+        let mut feeder = Feeder::new().unwrap();
+        let mut opts = LoopOptions::default();
+        opts.idle = Duration::from_millis(200);
+        opts.read_ahead = 1 << 20;
+        opts.coalesce = Duration::from_millis(5);
+        opts.stop = Some(stop2);
+        plugin::run(&mut feeder, reader, &opts, &mut Send(tx)).unwrap();
+    });
+    writer.write_all(event(1).as_bytes()).unwrap();
+    assert_eq!(
+        rx.recv_timeout(Duration::from_secs(20)).unwrap(),
+        1,
+        "quiet stream"
+    );
+    // A burst, one record per write, as auditd writes to its plugins.
+    for s in 2..2000u64 {
+        for rec in event(s).lines() {
+            writer.write_all(format!("{rec}\n").as_bytes()).unwrap();
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    worker.join().unwrap();
+    let got: Vec<u64> = rx.try_iter().collect();
+    assert_eq!(
+        got,
+        (2..2000).collect::<Vec<_>>(),
+        "after the stop, all and in order"
+    );
+    drop(writer);
 }

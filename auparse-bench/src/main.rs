@@ -3,6 +3,7 @@
 //!
 //! Benchmarks are never timed tests: nothing here asserts on speed.
 
+mod fsaction;
 mod measure;
 mod work;
 
@@ -35,6 +36,9 @@ OPTIONS:
 
 Each contender runs in its own child process; wall time is measured around
 spawn..wait4, peak RSS is the child's ru_maxrss.
+
+`auparse-bench fsaction --help`: the fsaction plugin fed as auditd feeds it
+(one record per write(2), two producers interleaved) vs the same lines from a file.
 
 INTERNAL (one contender in this process; also what to profile):
     auparse-bench child c|feeder|feeder-ausearch|owned LOG     prints `EVENTS CHECKSUM`
@@ -160,6 +164,9 @@ fn main() -> ExitCode {
     let args: Vec<OsString> = std::env::args_os().skip(1).collect();
     if args.first().is_some_and(|a| a == "child") {
         return child_main(&args[1..]);
+    }
+    if args.first().is_some_and(|a| a == "fsaction") {
+        return fsaction::main(&args[1..]);
     }
     let opts = match parse_args(args) {
         Ok(o) => o,

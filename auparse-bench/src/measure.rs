@@ -129,7 +129,56 @@ fn timeval(tv: libc::timeval) -> Duration {
 
 /// Runs `cmd` to completion and measures it.
 pub fn run_measured(cmd: &mut Command, stdout: Stdout) -> Result<Measured, String> {
-    cmd.stdin(Stdio::null()).stderr(Stdio::piped());
+    run_measured_input(cmd, stdout, None)
+}
+
+/// Writes the lines of `file` to `pipe`, each in its own write(2), at
+/// `rate` lines a second (as auditd passes records on as the kernel sends
+/// them): a reader that keeps up wakes and reads about once per record.
+fn write_paced(mut pipe: std::process::ChildStdin, file: &std::path::Path, rate: u32) {
+    use std::io::{BufRead, Write};
+    let Ok(f) = std::fs::File::open(file) else {
+        return;
+    };
+    let start = Instant::now();
+    let per = Duration::from_secs(1) / rate.max(1);
+    for (i, r) in std::io::BufReader::new(f).split(b'\n').enumerate() {
+        let Ok(mut r) = r else { return };
+        r.push(b'\n');
+        // Each record at its own time: sleep when far ahead, else yield
+        // (a sleep shorter than a timer tick would write bursts).
+        let due = per * u32::try_from(i).unwrap_or(u32::MAX);
+        loop {
+            let now = start.elapsed();
+            if now >= due {
+                break;
+            }
+            if due - now > Duration::from_millis(2) {
+                thread::sleep(due - now - Duration::from_millis(1));
+            } else {
+                thread::yield_now();
+            }
+        }
+        if pipe.write_all(&r).is_err() {
+            return;
+        }
+    }
+}
+
+/// [`run_measured`], with `input` (when given: a file and a rate in
+/// lines a second) written to the child's standard input one record per
+/// write(2) (see [`write_paced`]).
+pub fn run_measured_input(
+    cmd: &mut Command,
+    stdout: Stdout,
+    input: Option<(&std::path::Path, u32)>,
+) -> Result<Measured, String> {
+    cmd.stdin(if input.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    })
+    .stderr(Stdio::piped());
     cmd.stdout(match stdout {
         Stdout::Null => Stdio::null(),
         Stdout::Capture | Stdout::Count => Stdio::piped(),
@@ -139,6 +188,13 @@ pub fn run_measured(cmd: &mut Command, stdout: Stdout) -> Result<Measured, Strin
         .spawn()
         .map_err(|e| format!("{:?}: {e}", cmd.get_program()))?;
     let out = child.stdout.take().map(|s| thread::spawn(move || count(s)));
+    let writer = match (child.stdin.take(), input) {
+        (Some(pipe), Some((file, rate))) => {
+            let file = file.to_path_buf();
+            Some(thread::spawn(move || write_paced(pipe, &file, rate)))
+        }
+        _ => None,
+    };
     let err = child.stderr.take().map(|s| thread::spawn(move || tail(s)));
     let pid = child.id() as libc::pid_t;
     let mut status: libc::c_int = 0;
@@ -159,6 +215,9 @@ pub fn run_measured(cmd: &mut Command, stdout: Stdout) -> Result<Measured, Strin
     }
     let wall = start.elapsed();
     drop(child);
+    if let Some(w) = writer {
+        let _ = w.join();
+    }
     let counted = out
         .map(|h| h.join().unwrap_or_default())
         .unwrap_or_default();

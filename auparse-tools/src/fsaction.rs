@@ -613,6 +613,12 @@ fn run_plugin(mut args: Args) -> CmdResult {
         progress: false,
         stop: Some(stop),
         event: auparse::EventOptions::default(),
+        // auditd writes each record in its own write(2): read them in
+        // batches (5 ms of them) rather than waking for each one.
+        coalesce: Duration::from_millis(5),
+        // Read auditd's stream ahead of the handling, so that auditd's own
+        // queue does not fill (and drop records) while an event is handled.
+        read_ahead: 256 << 20,
     };
     input::run(&sources, &mut feeder, &mut plugin, &opts)
 }

@@ -74,6 +74,18 @@ pub struct ReadOptions {
     pub stop: Option<Arc<AtomicBool>>,
     /// What the owned events hold.
     pub event: auparse::EventOptions,
+    /// After a read from a pipe or stdin that did not fill the buffer, wait
+    /// this long before reading (with `read_ahead`: handling) again, so that
+    /// what the writer sends meanwhile is fed at once. auditd writes every record to a
+    /// plugin in its own write(2): without this a plugin that keeps up wakes,
+    /// polls and reads once per record, and most of its CPU time goes to
+    /// those wake-ups. Zero: read as soon as anything is there.
+    pub coalesce: Duration,
+    /// Read standard input on a thread of its own into a buffer of at most
+    /// this many bytes, so that the writer is never kept waiting while an
+    /// event is handled (auditd drops records for every plugin once its
+    /// queue of `q_depth` records is full). Zero: read on the handling thread.
+    pub read_ahead: usize,
 }
 
 impl Default for ReadOptions {
@@ -84,6 +96,8 @@ impl Default for ReadOptions {
             progress: true,
             stop: None,
             event: auparse::EventOptions::default(),
+            coalesce: Duration::ZERO,
+            read_ahead: 0,
         }
     }
 }
@@ -196,6 +210,8 @@ impl<H: Handler> Run<'_, H> {
         opts.event = self.opts.event;
         opts.stop = self.opts.stop.clone();
         opts.flush_at_end = false;
+        opts.coalesce = self.opts.coalesce;
+        opts.read_ahead = self.opts.read_ahead;
         let mut adapter = Adapter {
             handler: &mut *self.handler,
         };

@@ -2419,3 +2419,233 @@ fn fsaction_reports_reach_a_real_rsyslogd() {
         fs::read_to_string(&daemon_log).unwrap()
     );
 }
+
+// The plugin's cost under auditd against the offline run over auditd's own
+// log of the same run. A benchmark: it prints figures and asserts nothing
+// about them. Opt-in twice (it takes a minute or more):
+//
+//   cargo test --release -p auparse-tools --test live_auditd --no-run
+//   flock /tmp/live-auditd.lock env AUPARSE_LIVE_TESTS=1 AUPARSE_LIVE_BENCH=1 \
+//     cargo test --release -p auparse-tools --test live_auditd -- --nocapture fsaction_plugin_cost
+//
+// AUPARSE_LIVE_BENCH_CHANGES sets the number of changes (default 80000, made
+// by two processes at once, each creating, chmodding, renaming and
+// unlinking its own files).
+
+/// CPU seconds (utime + stime) and peak RSS (VmHWM, KiB) of a live process.
+fn proc_cost(pid: u32) -> (f64, u64) {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    // Fields after the command name, which ends at the last ')'.
+    let rest: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..]
+        .split_whitespace()
+        .collect();
+    // utime and stime are fields 14 and 15 (1-based), 11 and 12 after the name.
+    let ticks: u64 = rest[11].parse::<u64>().unwrap() + rest[12].parse::<u64>().unwrap();
+    // SAFETY: sysconf has no preconditions.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
+    let status = fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let hwm = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap();
+    (ticks as f64 / hz, hwm)
+}
+
+/// Runs a command to completion; its CPU seconds and peak RSS (KiB) from
+/// wait4, and its standard output.
+fn measured(cmd: &mut Command) -> (f64, u64, Vec<u8>) {
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = Vec::new();
+    std::io::Read::read_to_end(child.stdout.as_mut().unwrap(), &mut out).unwrap();
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
+    // SAFETY: rusage is plain old data, valid when zeroed.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: our own child, not reaped yet (std's Child is dropped without
+    // wait below); valid out-pointers.
+    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut ru) };
+    assert_eq!(r, pid, "wait4: {}", std::io::Error::last_os_error());
+    drop(child);
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "offline run failed: status {status}"
+    );
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    (
+        secs(ru.ru_utime) + secs(ru.ru_stime),
+        ru.ru_maxrss as u64,
+        out,
+    )
+}
+
+/// auditd's own report of its plugin queue (SIGCONT writes
+/// /var/run/auditd.state): `max plugin queue depth used` and
+/// `plugin queue overflow detected`.
+fn auditd_queue_report(auditd: u32) -> Option<(u64, bool)> {
+    let path = Path::new("/var/run/auditd.state");
+    let before = fs::metadata(path).and_then(|m| m.modified()).ok();
+    if !send_signal(auditd, libc::SIGCONT) {
+        return None;
+    }
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline {
+        let now = fs::metadata(path).and_then(|m| m.modified()).ok();
+        if now.is_some() && now != before {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(100));
+    let text = fs::read_to_string(path).ok()?;
+    let value = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.trim().strip_prefix('='))
+            .map(|v| v.trim().to_string())
+    };
+    Some((
+        value("max plugin queue depth used")?.parse().ok()?,
+        value("plugin queue overflow detected")? == "yes",
+    ))
+}
+
+#[test]
+fn fsaction_plugin_cost_live_vs_offline() {
+    let _serial = lock(&SERIAL);
+    let test = "fsaction_plugin_cost_live_vs_offline";
+    if std::env::var("AUPARSE_LIVE_BENCH").as_deref() != Ok("1") {
+        eprintln!("{test}: SKIPPED: a benchmark; set AUPARSE_LIVE_BENCH=1 (with AUPARSE_LIVE_TESTS=1, as root, --release)");
+        return;
+    }
+    let Some((tools, status)) = preflight(test) else {
+        return;
+    };
+    if cfg!(debug_assertions) {
+        eprintln!(
+            "{test}: WARNING: a debug build of the plugin; run with --release for real figures"
+        );
+    }
+    let changes: usize = std::env::var("AUPARSE_LIVE_BENCH_CHANGES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(80_000);
+    // Two processes, each this many files, four changes per file.
+    let files = changes / 8;
+    let made = files * 8;
+    let _guard = Guard;
+    let live = Live::start(tools, &status, "auparse-cost");
+    big_backlog(&live, &status);
+    let auditd = with_cleanup(|c| c.auditd.as_ref().map(Child::id)).unwrap();
+    let lost_before = audit_status(&live.tools.auditctl).unwrap()["lost"].clone();
+    live.add_watch();
+    let (cpu0, _) = proc_cost(live.plugin_pid);
+
+    // Started after auditd (a process forked earlier is never audited).
+    let script = "my ($d, $t, $n) = @ARGV; for my $i (0 .. $n - 1) { my $p = \"$d/$t-$i\"; \
+                  open(my $f, '>', $p) or die \"$p: $!\"; close($f); chmod(0600, $p) or die; \
+                  rename($p, \"$p.r\") or die; unlink(\"$p.r\") or die; }";
+    let start = Instant::now();
+    let workers: Vec<Child> = ["a", "b"]
+        .iter()
+        .map(|tag| {
+            Command::new("perl")
+                .args(["-e", script])
+                .arg(&live.watch)
+                .arg(tag)
+                .arg(files.to_string())
+                .stdin(Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for mut w in workers {
+        assert!(w.wait().unwrap().success(), "workload failed");
+    }
+    let ops_time = start.elapsed();
+    // Until the plugin has logged every change, or nothing new for 10 s
+    // (changes lost when auditd's queue overflowed never come).
+    let mut last = (0, Instant::now());
+    loop {
+        let n = lines_of(&live.output).len();
+        if n >= made || last.1.elapsed() > Duration::from_secs(10) {
+            break;
+        }
+        if n != last.0 {
+            last = (n, Instant::now());
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let caught_up = start.elapsed();
+    let (cpu1, hwm) = proc_cost(live.plugin_pid);
+    let live_cpu = cpu1 - cpu0;
+    let queue = auditd_queue_report(auditd);
+    // What auditd's queue cost auditd itself.
+    let (_, auditd_hwm) = proc_cost(auditd);
+    let lost_after = audit_status(&live.tools.auditctl).unwrap()["lost"].clone();
+    let exit = live.stop();
+    let logged = lines_of(&live.output).len();
+
+    let (off_cpu, off_rss, off_out) = measured(
+        Command::new(env!("CARGO_BIN_EXE_auparse"))
+            .args(["fsaction", "--key", &live.key, "--output", "-"])
+            .arg(live.work.join("audit.log")),
+    );
+    let off_lines = off_out.iter().filter(|&&b| b == b'\n').count();
+    // Syscalls of the workload in auditd's log: one per change.
+    let key_field = format!(" key=\"{}\"", live.key);
+    let in_log = fs::read_to_string(live.work.join("audit.log"))
+        .unwrap()
+        .lines()
+        .filter(|l| l.starts_with("type=SYSCALL ") && l.contains(&key_field))
+        .count();
+
+    let per = |x: f64, n: usize| x * 100_000.0 / n.max(1) as f64;
+    let (depth, overflow) = queue.map_or(("unknown".to_string(), "unknown"), |(d, o)| {
+        (d.to_string(), if o { "YES" } else { "no" })
+    });
+    eprintln!(
+        "{test}: {made} changes by 2 processes in {ops_time:.2?} ({:.0} changes/s); plugin caught up {caught_up:.2?} after the start",
+        made as f64 / ops_time.as_secs_f64()
+    );
+    eprintln!(
+        "{test}: changes made {made}, syscalls in auditd's log {in_log}, logged by the plugin {logged}, by the offline run {off_lines}; \
+         auditd plugin queue: max depth used {depth} of q_depth 99999, overflow {overflow}; auditd's peak RSS {:.0} MB; \
+         kernel lost {lost_before} -> {lost_after}",
+        auditd_hwm as f64 / 1024.0
+    );
+    eprintln!("| run | changes | CPU s | peak RSS MB | CPU s per 100k changes |");
+    eprintln!("|---|---:|---:|---:|---:|");
+    eprintln!(
+        "| live plugin under auditd | {logged} | {live_cpu:.2} | {:.1} | {:.2} |",
+        hwm as f64 / 1024.0,
+        per(live_cpu, logged)
+    );
+    eprintln!(
+        "| offline `auparse fsaction` over auditd's log | {off_lines} | {off_cpu:.2} | {:.1} | {:.2} |",
+        off_rss as f64 / 1024.0,
+        per(off_cpu, off_lines)
+    );
+    eprintln!(
+        "{test}: live/offline: CPU per change {:.2}x, peak RSS {:.2}x (target: within 1.5x)",
+        per(live_cpu, logged) / per(off_cpu, off_lines).max(1e-9),
+        hwm as f64 / off_rss.max(1) as f64
+    );
+    // What the workload did is in auditd's log (the kernel lost nothing).
+    assert_eq!(
+        in_log, made,
+        "syscalls in auditd's log vs changes made (kernel lost {lost_before} -> {lost_after})"
+    );
+    if queue.is_some_and(|(_, o)| !o) {
+        assert_eq!(
+            logged, off_lines,
+            "no queue overflow: the plugin logs what the offline run does"
+        );
+    }
+    assert_eq!(exit, 0, "the plugin's exit status after auditd's SIGTERM");
+    let problems = cleanup_now();
+    assert!(problems.is_empty(), "cleanup: {problems:#?}");
+}
