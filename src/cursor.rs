@@ -67,7 +67,29 @@ pub struct EventRef<'a> {
     /// counted); [`MOVED`] is set for good by [`RecordRef::field`] and by
     /// the normalizer.
     fields_moved: Cell<u32>,
+    /// Values worked out in Rust that the views lend for the event's life.
+    arena: Arena,
     _life: PhantomData<&'a mut ffi::auparse_state_t>,
+}
+
+/// Byte strings kept until the event view is dropped, so that field views
+/// can lend values libauparse does not hold (see [`FieldRef::interpreted`]).
+/// Only grows while the event lives.
+#[derive(Default)]
+pub(crate) struct Arena(std::cell::RefCell<Vec<Box<[u8]>>>);
+
+impl Arena {
+    /// Keeps `v` and lends it for as long as the arena is borrowed.
+    fn keep(&self, v: Vec<u8>) -> &[u8] {
+        let b = v.into_boxed_slice();
+        let p: *const [u8] = &*b;
+        self.0.borrow_mut().push(b);
+        // SAFETY: `p` points to the heap block of a Box now owned by the
+        // arena; moving the Box (the Vec growing) does not move the block,
+        // and the arena never drops or changes an entry before it is itself
+        // dropped, which the borrow of `self` this slice carries prevents.
+        unsafe { &*p }
+    }
 }
 
 impl<'a> EventRef<'a> {
@@ -86,6 +108,7 @@ impl<'a> EventRef<'a> {
             _guard: guard,
             escape,
             fields_moved: Cell::new(0),
+            arena: Arena::default(),
             _life: PhantomData,
         }
     }
@@ -168,10 +191,11 @@ impl<'a> EventRef<'a> {
     pub fn records(&mut self) -> Records<'_> {
         Records {
             au: self.au,
-            raw_escape: self.escape == EscapeMode::Raw,
+            escape: self.escape,
             next: 0,
             len: self.num_records() as u32,
             moved: &self.fields_moved,
+            arena: &self.arena,
             _life: PhantomData,
         }
     }
@@ -181,8 +205,7 @@ impl<'a> EventRef<'a> {
         let index = u32::try_from(index).ok()?;
         // SAFETY: live parser on a current event, lock held (type invariant).
         let rc = unsafe { ffi::auparse_goto_record_num(self.raw(), index) };
-        (rc == 1)
-            .then(|| RecordRef::at(self.au, self.escape == EscapeMode::Raw, &self.fields_moved))
+        (rc == 1).then(|| RecordRef::at(self.au, self.escape, &self.fields_moved, &self.arena))
     }
 
     /// Moves the cursor to the first record (`auparse_first_record`); the
@@ -198,11 +221,13 @@ impl<'a> EventRef<'a> {
 /// Lending cursor over the records of an [`EventRef`].
 pub struct Records<'e> {
     au: NonNull<ffi::auparse_state_t>,
-    raw_escape: bool,
+    escape: EscapeMode,
     next: u32,
     len: u32,
     /// The event's [`EventRef::fields_moved`].
     moved: &'e Cell<u32>,
+    /// The event's arena.
+    arena: &'e Arena,
     _life: PhantomData<&'e mut ffi::auparse_state_t>,
 }
 
@@ -222,27 +247,35 @@ impl Records<'_> {
             return None;
         }
         self.next += 1;
-        Some(RecordRef::at(self.au, self.raw_escape, self.moved))
+        Some(RecordRef::at(self.au, self.escape, self.moved, self.arena))
     }
 }
 
 /// The record libauparse's cursor is on.
 pub struct RecordRef<'r> {
     au: NonNull<ffi::auparse_state_t>,
-    raw_escape: bool,
+    escape: EscapeMode,
     /// The event's [`EventRef::fields_moved`].
     moved: &'r Cell<u32>,
+    /// The event's arena.
+    arena: &'r Arena,
     /// [`crate::shortcut::own_names`] of this record, once a field asked.
     own: OnceCell<Box<crate::shortcut::OwnNames>>,
     _life: PhantomData<&'r mut ffi::auparse_state_t>,
 }
 
 impl<'r> RecordRef<'r> {
-    fn at(au: NonNull<ffi::auparse_state_t>, raw_escape: bool, moved: &'r Cell<u32>) -> Self {
+    fn at(
+        au: NonNull<ffi::auparse_state_t>,
+        escape: EscapeMode,
+        moved: &'r Cell<u32>,
+        arena: &'r Arena,
+    ) -> Self {
         RecordRef {
             au,
-            raw_escape,
+            escape,
             moved,
+            arena,
             own: OnceCell::new(),
             _life: PhantomData,
         }
@@ -253,9 +286,10 @@ impl<'r> RecordRef<'r> {
     fn field_context(&self) -> FieldContext<'_> {
         FieldContext {
             rtype: self.record_type().0,
-            raw_escape: self.raw_escape,
+            escape: self.escape,
             interpretations: self.interpretations(),
             own: &self.own,
+            arena: self.arena,
         }
     }
 
@@ -376,13 +410,15 @@ impl<'r> RecordRef<'r> {
 struct FieldContext<'r> {
     /// The record type.
     rtype: u32,
-    /// The parser's escape mode is RAW.
-    raw_escape: bool,
+    /// The parser's escape mode.
+    escape: EscapeMode,
     /// The record's own interpretations (ENRICHED logs), if any.
     interpretations: Option<&'r [u8]>,
     /// The names those may answer for ([`crate::shortcut::own_names`]),
     /// worked out when a field first asks (most walks never do).
     own: &'r OnceCell<Box<crate::shortcut::OwnNames>>,
+    /// The event's arena.
+    arena: &'r Arena,
 }
 
 impl FieldContext<'_> {
@@ -524,14 +560,38 @@ impl<'f> FieldRef<'f> {
         FieldType::from_raw(self.type_number())
     }
 
-    /// Interpreted value (`auparse_interpret_field`): uid to name, syscall
-    /// number to name, hex decoded, and so on. libauparse caches the result in
-    /// the field, so later calls return the same text; falls back to the raw
-    /// value where libauparse has none. On libauparse 3.0.x, an UNCLASSIFIED
-    /// field in escape mode RAW that the record's ENRICHED interpretations do
-    /// not name is answered with its raw value, and a field they name with
-    /// the value they give it (quotes taken off for users and groups), which
-    /// is what libauparse would copy.
+    /// Interpreted value, as `auparse_interpret_field` gives it and
+    /// `ausearch -i` prints it: uid to name, syscall number to name, hex
+    /// decoded, and so on; the raw value where libauparse has none. A file
+    /// name is the name as logged (decoded), not joined to the cwd: see
+    /// [`realpath`](Self::realpath) for that. Both answers are the same
+    /// whatever order they are asked in.
+    ///
+    /// On libauparse 3.0.x some answers are known without asking it: an
+    /// UNCLASSIFIED field in escape mode RAW that the record's ENRICHED
+    /// interpretations do not name is answered with its raw value, a field
+    /// they name with the value they give it (quotes taken off for users and
+    /// groups), and a file name by libauparse's decoding rules (its one
+    /// interpretation slot per field is kept for the realpath).
+    ///
+    /// ```
+    /// let log = b"type=SYSCALL msg=audit(1.000:7): arch=c000003e syscall=87 success=yes exit=0 items=2 ppid=1 pid=2 auid=0 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts1 ses=3 comm=\"rm\" exe=\"/usr/bin/rm\" key=(null)
+    /// type=CWD msg=audit(1.000:7): cwd=\"/tmp\"
+    /// type=PATH msg=audit(1.000:7): item=0 name=\"old\" inode=2 dev=fd:01 mode=0100644 ouid=0 ogid=0 rdev=00:00 nametype=DELETE
+    /// type=PROCTITLE msg=audit(1.000:7): proctitle=726D006F6C64
+    /// ";
+    /// let mut feeder = auparse::Feeder::new()?;
+    /// let mut seen = Vec::new();
+    /// feeder.feed(log, |ev| {
+    ///     let mut rec = ev.record(2).unwrap();
+    ///     let name = rec.field("name").unwrap();
+    ///     // Any order: the realpath first, then the interpretation.
+    ///     seen.push(name.realpath().unwrap().to_vec());
+    ///     seen.push(name.interpreted().to_vec());
+    /// })?;
+    /// assert_eq!(seen, [b"/tmp/old".to_vec(), b"old".to_vec()]);
+    /// # Ok::<(), auparse::Error>(())
+    /// ```
     #[inline]
     pub fn interpreted(&self) -> &'f [u8] {
         if let (true, Some(text)) = (self.own_may_name(), self.ctx.interpretations) {
@@ -546,10 +606,17 @@ impl<'f> FieldRef<'f> {
             if let Some(v) = own {
                 return v;
             }
-        } else if self.ctx.raw_escape && crate::shortcut::interpretation_is_raw(self.type_number())
+        } else if self.ctx.escape == EscapeMode::Raw
+            && crate::shortcut::interpretation_is_raw(self.type_number())
         {
             // What libauparse would return: a copy of the raw value.
             return self.raw();
+        }
+        if self.type_number() == ffi::AUPARSE_TYPE_ESCAPED_FILE {
+            return match crate::escaped::file_interpretation(self.raw(), self.ctx.escape) {
+                std::borrow::Cow::Borrowed(b) => b,
+                std::borrow::Cow::Owned(v) => self.ctx.arena.keep(v),
+            };
         }
         // SAFETY: the interpretation is cached in the field node, which lives
         // as long as the event ('f); lock held (type invariant).
@@ -557,11 +624,15 @@ impl<'f> FieldRef<'f> {
             .unwrap_or_else(|| self.raw())
     }
 
-    /// For file name fields: the name joined to the event's `cwd` and
-    /// normalized (`auparse_interpret_realpath`). `None` for other fields.
+    /// For file name fields ([`FieldType::EscapedFile`]): the name joined to
+    /// the event's `cwd` and normalized, as `auparse_interpret_realpath`
+    /// gives it. `None` for other fields.
     ///
-    /// libauparse stores this in the same cache slot as [`interpreted`](Self::interpreted):
-    /// whichever is asked first decides what both return for this field.
+    /// libauparse keeps one interpretation per field for both calls; this
+    /// crate never asks it for the other one of a file name, so the answer
+    /// does not depend on what was asked before. (A libauparse call made
+    /// through [`EventRef::with_raw`] that interprets this field first would
+    /// decide it.)
     #[inline]
     pub fn realpath(&self) -> Option<&'f [u8]> {
         if self.field_type() != FieldType::EscapedFile {

@@ -75,11 +75,17 @@ pub struct Field {
     pub name: Bytes,
     /// Value as written in the record (quotes and hex encoding included).
     pub raw: Bytes,
-    /// Value as libauparse interprets it. For file names, joined to the
-    /// event's cwd (`auparse_interpret_realpath`).
+    /// Value as libauparse interprets it (`auparse_interpret_field`), what
+    /// `ausearch -i` prints: for a file name, the name as logged, decoded
+    /// (see [`realpath`](Self::realpath) for the full path).
     pub interpreted: Bytes,
     /// libauparse's classification of the field.
     pub field_type: FieldType,
+    /// For file names ([`FieldType::EscapedFile`]; `name` in PATH records,
+    /// for example): the name joined to the event's cwd and normalized
+    /// (`auparse_interpret_realpath`). `None` for every other field, and for
+    /// the fields [`EventOptions::skip_fields`] keeps uninterpreted.
+    pub realpath: Option<Bytes>,
 }
 
 /// The typed value of a field.
@@ -94,12 +100,20 @@ pub enum Value<'a> {
 }
 
 impl Field {
+    /// [`realpath`](Self::realpath) for a file name, else
+    /// [`interpreted`](Self::interpreted): the most complete text of the
+    /// value, what the JSON and text outputs show.
+    pub fn realpath_or_interpreted(&self) -> &Bytes {
+        self.realpath.as_ref().unwrap_or(&self.interpreted)
+    }
+
     /// The typed value: an integer only where the field really is a number,
     /// that is, libauparse leaves it uninterpreted (or it is a syscall exit
     /// code that is not an error, or a session id that is set), it is not
     /// quoted or hex-encoded text, and it
     /// is written as a canonical decimal integer (`0`, `42`, `-1`; not `007`,
-    /// `1e3` or `0x10`). A file named `123` stays text.
+    /// `1e3` or `0x10`). A file named `123` stays text. The text of a file
+    /// name is its [`realpath`](Self::realpath).
     pub fn value(&self) -> Value<'_> {
         // The kernel writes an unquoted `(null)` for a value it does not
         // have; a file name's interpretation joins even that to the cwd.
@@ -115,17 +129,22 @@ impl Field {
                 return Value::Int(n);
             }
         }
-        Value::Text(&self.interpreted)
+        Value::Text(self.realpath_or_interpreted())
     }
 }
 
 impl Serialize for Field {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut st = s.serialize_struct("Field", 5)?;
+        let mut st = s.serialize_struct("Field", 6)?;
         st.serialize_field("name", &self.name)?;
         st.serialize_field("raw", &self.raw)?;
         st.serialize_field("interpreted", &self.interpreted)?;
         st.serialize_field("field_type", &self.field_type)?;
+        if let Some(p) = &self.realpath {
+            st.serialize_field("realpath", p)?;
+        } else {
+            st.skip_field("realpath")?;
+        }
         st.serialize_field("value", &self.value())?;
         st.end()
     }
@@ -140,6 +159,8 @@ impl<'de> Deserialize<'de> for Field {
             raw: Bytes,
             interpreted: Bytes,
             field_type: FieldType,
+            #[serde(default)]
+            realpath: Option<Bytes>,
         }
         let r = Repr::deserialize(d)?;
         Ok(Field {
@@ -147,6 +168,7 @@ impl<'de> Deserialize<'de> for Field {
             raw: r.raw,
             interpreted: r.interpreted,
             field_type: r.field_type,
+            realpath: r.realpath,
         })
     }
 }
@@ -248,6 +270,7 @@ impl EventRef<'_> {
                                 } else {
                                     f.field_type()
                                 },
+                                realpath: None,
                             });
                         }
                         continue;
@@ -256,25 +279,26 @@ impl EventRef<'_> {
                     let raw = f.raw();
                     // ENRICHED records answer for the fields they name
                     // after 0x1d themselves; the cache is for the others.
+                    let mut realpath = None;
                     let interpreted = if crate::idcache::cacheable(field_type) && !f.own_may_name()
                     {
                         crate::idcache::interpret(field_type, escape, raw, || f.interpreted())
+                    } else if field_type == FieldType::EscapedFile {
+                        // libauparse keeps one interpretation per field: it
+                        // is asked for the realpath, and the name as logged
+                        // is worked out from the raw value (no C call).
+                        let name = f.interpreted();
+                        realpath = Some(Bytes::from(f.realpath_of_file().unwrap_or(name)));
+                        Bytes::from(name)
                     } else {
-                        // Ask for the cwd-joined path first: libauparse caches
-                        // one interpretation per field, and the first call
-                        // decides it.
-                        let path = if field_type == FieldType::EscapedFile {
-                            f.realpath_of_file()
-                        } else {
-                            None
-                        };
-                        Bytes::from(path.unwrap_or_else(|| f.interpreted()))
+                        Bytes::from(f.interpreted())
                     };
                     fields.push(Field {
                         name: f.name().into(),
                         raw: raw.into(),
                         interpreted,
                         field_type,
+                        realpath,
                     });
                 }
                 records.push(Record {

@@ -18,7 +18,9 @@
 //! assert_eq!(ev.serial, 1001);
 //! assert_eq!(ev.keys[0], "fsaction");
 //! assert_eq!(ev.action().unwrap(), "deleted");
-//! assert_eq!(ev.records[3].field("name").unwrap().interpreted, "/tmp/bar");
+//! let name = ev.records[3].field("name").unwrap();
+//! assert_eq!(name.interpreted, "bar"); // what `ausearch -i` shows
+//! assert_eq!(name.realpath.as_ref().unwrap(), "/tmp/bar"); // joined to the cwd
 //! assert_eq!(ev.proctitle.as_deref().unwrap(), [auparse::Bytes::from("rm"), "bar".into()]);
 //! # Ok::<(), auparse::Error>(())
 //! ```
@@ -75,6 +77,7 @@ mod assemble;
 pub mod bytes;
 mod cursor;
 mod error;
+mod escaped;
 mod event;
 mod feeder;
 pub mod format;

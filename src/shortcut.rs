@@ -575,7 +575,7 @@ pub(crate) mod check {
                 let c_interp = unsafe { cbytes(ffi::auparse_interpret_field(f.raw_state())) }
                     .unwrap_or_else(|| f.raw());
                 let mine = &owned.records[ri].fields[fi];
-                if mine.interpreted[..] != *c_interp {
+                if mine.realpath_or_interpreted()[..] != *c_interp {
                     t.mismatches.push(format!(
                         "{what}: owned field {:?} ({:?}): {:?} vs libauparse {:?}",
                         String::from_utf8_lossy(f.name()),

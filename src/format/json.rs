@@ -302,7 +302,7 @@ pub fn write_event(ev: &Event, changes: &[FsChange], opts: &JsonOptions, out: &m
         let mut first = true;
         for &(name, i) in &seen {
             let f = &r.fields[i];
-            if f.raw != f.interpreted {
+            if f.raw != *f.realpath_or_interpreted() {
                 if !first {
                     out.push(b',');
                 }
