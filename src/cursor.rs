@@ -20,6 +20,7 @@
 //! # drop(kept);
 //! ```
 
+use crate::bytes::Bytes;
 use crate::error::{step, Result};
 use crate::global::Guard;
 use crate::types::{EscapeMode, FieldType, RecordType, Timestamp};
@@ -155,8 +156,8 @@ impl<'a> EventRef<'a> {
     }
 
     /// The `node=` name of the event, if the records carry one (`auparse_get_node`,
-    /// whose `malloc`ed copy is freed here).
-    pub fn node(&self) -> Option<Vec<u8>> {
+    /// whose `malloc`ed copy is freed here). The same as [`Event::node`](crate::Event::node).
+    pub fn node(&self) -> Option<Bytes> {
         // SAFETY: live parser on a current event, lock held (type invariant).
         let p = unsafe { ffi::auparse_get_node(self.raw()) };
         if p.is_null() {
@@ -165,7 +166,7 @@ impl<'a> EventRef<'a> {
         // SAFETY: `p` is a NUL-terminated string malloc'ed for us by
         // auparse_get_node; we copy it and free it exactly once.
         unsafe {
-            let v = CStr::from_ptr(p).to_bytes().to_vec();
+            let v = Bytes::from(CStr::from_ptr(p).to_bytes());
             libc::free(p as *mut libc::c_void);
             Some(v)
         }
@@ -177,6 +178,74 @@ impl<'a> EventRef<'a> {
         unsafe { ffi::auparse_get_num_records(self.raw()) as usize }
     }
 
+    /// Every rule key of the event, in order, without duplicates: what
+    /// [`Event::keys`](crate::Event::keys) holds, without copying the event.
+    /// A rule with several keys logs them hex-encoded with 0x01 separators;
+    /// they are split. Moves the record/field cursor.
+    ///
+    /// ```
+    /// let log = b"type=SYSCALL msg=audit(1.000:7): arch=c000003e syscall=2 success=yes exit=3 items=0 ppid=1 pid=2 auid=0 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts1 ses=3 comm=\"cat\" exe=\"/usr/bin/cat\" key=\"secrets\"
+    /// type=PROCTITLE msg=audit(1.000:7): proctitle=636174
+    /// ";
+    /// let mut feeder = auparse::Feeder::new()?;
+    /// let mut keys = Vec::new();
+    /// feeder.feed(log, |ev| keys.extend(ev.keys()))?;
+    /// assert_eq!(keys, ["secrets"]);
+    /// # Ok::<(), auparse::Error>(())
+    /// ```
+    pub fn keys(&mut self) -> Vec<Bytes> {
+        let mut keys = Vec::new();
+        let mut recs = self.records();
+        while let Some(mut rec) = recs.next() {
+            if memchr::memmem::find(rec.text(), b"key=").is_none() {
+                continue;
+            }
+            let mut fields = rec.fields();
+            while let Some(f) = fields.next() {
+                if f.name() == b"key" {
+                    crate::event::push_keys(&mut keys, f.raw());
+                }
+            }
+        }
+        keys
+    }
+
+    /// Calls `f` with the raw libauparse handle, positioned on this event,
+    /// for a libauparse function this crate does not wrap (like rusqlite's
+    /// `handle()` or git2's `raw()`). The process-wide libauparse lock is
+    /// held for as long as this view lives, so the call is serialized with
+    /// every other parser's.
+    ///
+    /// Calling C functions with the pointer is `unsafe`, and their SAFETY
+    /// argument is yours. What this crate relies on: inside `f`, use only
+    /// calls that read the current event or move the record/field cursor
+    /// within it (`auparse_get_*`, `auparse_interpret_*`, `auparse_goto_*`,
+    /// `auparse_first_*`/`auparse_next_field`/`auparse_next_record`,
+    /// `auparse_normalize*`); never `auparse_next_event`, `auparse_feed*`,
+    /// `auparse_flush_feed`, `auparse_reset`, `auparse_add_callback` or
+    /// `auparse_destroy`, which free or replace the event the views point
+    /// into. Do not keep the pointer, or any string libauparse returned,
+    /// after `f` returns. Moving the cursors is fine: the views and the
+    /// normalizer put them back where they need them afterwards.
+    ///
+    /// ```
+    /// let log = b"type=DAEMON_START msg=audit(1653911717.020:42): op=start ver=3.0.9 res=success\n";
+    /// let mut feeder = auparse::Feeder::new()?;
+    /// let mut millis = Vec::new();
+    /// feeder.feed(log, |ev| {
+    ///     // SAFETY: auparse_get_milli only reads the current event of a
+    ///     // live parser; with_raw provides both, under the lock.
+    ///     millis.push(ev.with_raw(|au| unsafe { auparse::ffi::auparse_get_milli(au) }));
+    /// })?;
+    /// assert_eq!(millis, [20]);
+    /// # Ok::<(), auparse::Error>(())
+    /// ```
+    pub fn with_raw<R>(&mut self, f: impl FnOnce(*mut ffi::auparse_state_t) -> R) -> R {
+        // The caller may leave field cursors anywhere.
+        self.set_fields_moved();
+        f(self.raw())
+    }
+
     /// A lending cursor over the records, from the first one.
     ///
     /// ```
@@ -184,7 +253,7 @@ impl<'a> EventRef<'a> {
     /// # f.feed(b"type=DAEMON_START msg=audit(1.000:1): op=start\n", |ev| {
     /// let mut records = ev.records();
     /// while let Some(rec) = records.next() {
-    ///     println!("{}", rec.type_name_lossy());
+    ///     println!("{}", rec.record_type()); // DAEMON_START
     /// }
     /// # }).unwrap();
     /// ```
@@ -312,7 +381,16 @@ impl<'r> RecordRef<'r> {
     }
 
     /// The type name, or `UNKNOWN[n]` like ausearch prints for unnamed types.
+    #[deprecated(
+        since = "0.1.1",
+        note = "allocates, and is not lossy: print `record_type()` (its Display is this text) or use `type_name()`"
+    )]
     pub fn type_name_lossy(&self) -> String {
+        self.type_name_string()
+    }
+
+    /// The type name, or `UNKNOWN[n]`, as an owned string.
+    pub(crate) fn type_name_string(&self) -> String {
         match self.type_name() {
             Some(n) => String::from_utf8_lossy(n).into_owned(),
             None => format!("UNKNOWN[{}]", self.record_type().0),

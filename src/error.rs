@@ -15,6 +15,20 @@ pub enum Error {
         #[source]
         source: io::Error,
     },
+    /// libauparse could not open a log file given to
+    /// [`Parser::from_file`](crate::Parser::from_file) or
+    /// [`Parser::from_files`](crate::Parser::from_files).
+    #[error("cannot open {}: {source} ({call} failed)", path.display())]
+    Open {
+        /// The file (for several files: the first one that cannot be
+        /// opened, or the first one when all can be).
+        path: std::path::PathBuf,
+        /// The C function that failed.
+        call: &'static str,
+        /// The OS error libauparse left in `errno`.
+        #[source]
+        source: io::Error,
+    },
     /// A call into libauparse was made while this thread already held the
     /// process-wide libauparse lock (for example, from inside a feed callback
     /// or while an [`EventRef`](crate::EventRef) from a [`Parser`](crate::Parser)

@@ -88,6 +88,47 @@ pub struct Field {
     pub realpath: Option<Bytes>,
 }
 
+/// A user or group id with its name, from [`Event::uid`] and friends.
+///
+/// `Display` prints `id(name)`, as `ausearch -i` would print both.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct Id {
+    /// The number. `4294967295` (`u32::MAX`, also written `-1`) is
+    /// "unset": see [`is_unset`](Self::is_unset).
+    pub id: u32,
+    /// The name libauparse gives it ([`Field::interpreted`]): the local
+    /// user database's, the record's own (ENRICHED logs), `unset`, or
+    /// `unknown(N)`.
+    pub name: Bytes,
+}
+
+impl Id {
+    /// The id in `f`, if its raw value is a decimal number (or `-1`).
+    pub fn from_field(f: &Field) -> Option<Id> {
+        let id = match &f.raw[..] {
+            b"-1" => u32::MAX,
+            raw => std::str::from_utf8(raw).ok()?.parse().ok()?,
+        };
+        Some(Id {
+            id,
+            name: f.interpreted.clone(),
+        })
+    }
+
+    /// True for the id the kernel uses for "not set" (`4294967295`), as
+    /// the login uid of a process started before anyone logged in.
+    pub fn is_unset(&self) -> bool {
+        self.id == u32::MAX
+    }
+}
+
+impl std::fmt::Display for Id {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}({})", self.id, self.name)
+    }
+}
+
 /// The typed value of a field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Value<'a> {
@@ -100,6 +141,35 @@ pub enum Value<'a> {
 }
 
 impl Field {
+    /// The raw value as an unsigned decimal number (`pid`, `ppid`, `uid`,
+    /// `inode`, `items`...); `None` for anything else (quoted or hex text,
+    /// a negative number, `(null)`, hexadecimal fields such as `a0`: see
+    /// [`as_hex_u64`](Self::as_hex_u64)).
+    pub fn as_u64(&self) -> Option<u64> {
+        if self.raw.is_empty() || !self.raw.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        std::str::from_utf8(&self.raw).ok()?.parse().ok()
+    }
+
+    /// The raw value as a signed decimal number (`exit=-2`, `ses=-1`).
+    pub fn as_i64(&self) -> Option<i64> {
+        let digits = self.raw.strip_prefix(b"-").unwrap_or(&self.raw);
+        if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        std::str::from_utf8(&self.raw).ok()?.parse().ok()
+    }
+
+    /// The raw value as a hexadecimal number, as the kernel writes `a0`-`a3`
+    /// and `arch` (`c000003e`).
+    pub fn as_hex_u64(&self) -> Option<u64> {
+        if self.raw.is_empty() || !self.raw.iter().all(u8::is_ascii_hexdigit) {
+            return None;
+        }
+        u64::from_str_radix(std::str::from_utf8(&self.raw).ok()?, 16).ok()
+    }
+
     /// [`realpath`](Self::realpath) for a file name, else
     /// [`interpreted`](Self::interpreted): the most complete text of the
     /// value, what the JSON and text outputs show.
@@ -202,6 +272,62 @@ impl Event {
         self.records.iter().find(|r| r.record_type == ty)
     }
 
+    /// The field `name` of the first record of type `ty` (that record may
+    /// lack it: later records of the type are not searched).
+    ///
+    /// ```
+    /// # let log: &[u8] = b"type=SYSCALL msg=audit(1.000:7): arch=c000003e syscall=59 success=yes exit=0 items=1 ppid=1 pid=2 auid=1000 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts1 ses=3 comm=\"id\" exe=\"/usr/bin/id\" key=(null)\ntype=PROCTITLE msg=audit(1.000:7): proctitle=6964\n";
+    /// # let ev = auparse::read_events(log)?.next().unwrap()?;
+    /// use auparse::RecordType;
+    /// let exe = ev.field(RecordType::SYSCALL, "exe").unwrap();
+    /// assert_eq!(exe.interpreted, "/usr/bin/id");
+    /// assert_eq!(ev.field(RecordType::SYSCALL, "pid").unwrap().as_u64(), Some(2));
+    /// # Ok::<(), auparse::Error>(())
+    /// ```
+    pub fn field(&self, ty: RecordType, name: &str) -> Option<&Field> {
+        self.record(ty)?.field(name)
+    }
+
+    /// The first field named `name` in any record, in record order.
+    pub fn find_field(&self, name: &str) -> Option<&Field> {
+        self.records.iter().find_map(|r| r.field(name))
+    }
+
+    /// The user or group id in the first field named `name` of any record
+    /// (`uid`, `auid`, `euid`, `ouid`, `gid`, ...): number and name.
+    /// `None` when no record has the field or its raw value is not a number.
+    pub fn id(&self, name: &str) -> Option<Id> {
+        Id::from_field(self.find_field(name)?)
+    }
+
+    /// The `uid` of the event (the first record that has one): number and
+    /// name, as [`id`](Self::id).
+    ///
+    /// ```
+    /// # let log: &[u8] = b"type=SYSCALL msg=audit(1.000:7): arch=c000003e syscall=59 success=yes exit=0 items=1 ppid=1 pid=2 auid=4294967295 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts1 ses=3 comm=\"id\" exe=\"/usr/bin/id\" key=(null)\ntype=PROCTITLE msg=audit(1.000:7): proctitle=6964\n";
+    /// # let ev = auparse::read_events(log)?.next().unwrap()?;
+    /// let uid = ev.uid().unwrap();
+    /// assert_eq!((uid.id, &uid.name[..]), (0, &b"root"[..]));
+    /// let auid = ev.auid().unwrap();
+    /// assert!(auid.is_unset());
+    /// assert_eq!(auid.name, "unset");
+    /// assert_eq!(ev.gid().unwrap().to_string(), "0(root)");
+    /// # Ok::<(), auparse::Error>(())
+    /// ```
+    pub fn uid(&self) -> Option<Id> {
+        self.id("uid")
+    }
+
+    /// The login uid (`auid`), as [`uid`](Self::uid).
+    pub fn auid(&self) -> Option<Id> {
+        self.id("auid")
+    }
+
+    /// The `gid`, as [`uid`](Self::uid).
+    pub fn gid(&self) -> Option<Id> {
+        self.id("gid")
+    }
+
     /// The first key, as the original tool's `key`.
     pub fn key(&self) -> Option<&Bytes> {
         self.keys.first()
@@ -229,14 +355,14 @@ impl EventRef<'_> {
         crate::idcache::tick();
         let serial = self.serial();
         let timestamp = self.timestamp();
-        let node = self.node().map(Bytes::from);
+        let node = self.node();
         let escape = self.escape_mode();
         let mut records = Vec::with_capacity(self.num_records());
         {
             let mut recs = self.records();
             while let Some(mut rec) = recs.next() {
                 let record_type = rec.record_type();
-                let type_name = rec.type_name_lossy();
+                let type_name = rec.type_name_string();
                 // With skip_fields: the first field, and room for a key.
                 let mut fields = Vec::with_capacity(if opts.skip_fields {
                     2
@@ -368,16 +494,22 @@ pub(crate) fn collect_keys(records: &[Record]) -> Vec<Bytes> {
         if f.name != "key" {
             continue;
         }
-        let Some(decoded) = decode_audit_string(&f.raw) else {
-            continue;
-        };
-        for k in decoded.split(|&b| b == 0x01).filter(|k| !k.is_empty()) {
-            if !keys.iter().any(|have| have[..] == *k) {
-                keys.push(k.into());
-            }
-        }
+        push_keys(&mut keys, &f.raw);
     }
     keys
+}
+
+/// Adds the keys of one raw `key` value (decoded, split at 0x01) that
+/// `keys` does not hold yet.
+pub(crate) fn push_keys(keys: &mut Vec<Bytes>, raw: &[u8]) {
+    let Some(decoded) = decode_audit_string(raw) else {
+        return;
+    };
+    for k in decoded.split(|&b| b == 0x01).filter(|k| !k.is_empty()) {
+        if !keys.iter().any(|have| have[..] == *k) {
+            keys.push(k.into());
+        }
+    }
 }
 
 /// Joins EXECVE `aN` / `aN[i]` values (raw, decoded) across records.

@@ -97,7 +97,7 @@ pub use auparse_sys as ffi;
 pub use bytes::Bytes;
 pub use cursor::{EventRef, FieldRef, Fields, RecordRef, Records};
 pub use error::{Error, Result};
-pub use event::{Event, EventOptions, Field, Record, Value};
+pub use event::{Event, EventOptions, Field, Id, Record, Value};
 pub use feeder::Feeder;
 pub use fschange::{fs_changes, join_normalize, ChangeKind, FsChange, FsTracker};
 pub use fsindex::FsIndex;
@@ -106,7 +106,7 @@ pub use global::{configured_eoe_timeout, in_libauparse};
 /// other field types whose interpretation depends only on the raw value).
 pub use idcache::stats as id_cache_stats;
 pub use normalize::{NormField, Normalized, Object, Outcome, Subject};
-pub use parser::Parser;
+pub use parser::{Events, Parser};
 pub use read::{read_events, read_events_escaped, read_events_with, ReadEvents, ReadOptions};
 pub use types::{EscapeMode, FieldType, RecordType, Timestamp};
 

@@ -113,6 +113,8 @@ impl FieldType {
     /// True for the types whose interpretation depends only on the raw value
     /// and the local user/group database (uids and gids). Used to cache
     /// interpretations; ENRICHED records carry their own names and bypass it.
+    /// Not part of the API.
+    #[doc(hidden)]
     pub fn is_id(self) -> bool {
         matches!(self, FieldType::Uid | FieldType::Gid)
     }
@@ -193,8 +195,16 @@ impl<'de> Deserialize<'de> for FieldType {
 /// An audit record type number (`type=` in the log, e.g. 1300 for SYSCALL).
 ///
 /// A newtype rather than an enum: the kernel and user space add record types
-/// all the time, and every number is valid. Common types have constants; the
-/// name of any type comes from libauparse ([`RecordRef::type_name`](crate::RecordRef::type_name)).
+/// all the time, and every number is valid. Common types have constants;
+/// [`name`](Self::name) and `Display` give the name libaudit knows it by,
+/// as [`RecordRef::type_name`](crate::RecordRef::type_name) does.
+///
+/// ```
+/// use auparse::RecordType;
+/// assert_eq!(RecordType::SYSCALL.to_string(), "SYSCALL");
+/// assert_eq!(RecordType(1300), RecordType::SYSCALL);
+/// assert_eq!(RecordType(99999).to_string(), "UNKNOWN[99999]"); // as ausearch prints it
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct RecordType(pub u32);
@@ -223,9 +233,54 @@ impl RecordType {
     }
 }
 
+type TypeToName = unsafe extern "C" fn(std::ffi::c_int) -> *const std::ffi::c_char;
+
+/// libaudit's `audit_msg_type_to_name`, found in the process (libauparse
+/// depends on libaudit, so it is loaded whenever this crate is).
+fn type_to_name_fn() -> Option<TypeToName> {
+    static F: std::sync::OnceLock<Option<TypeToName>> = std::sync::OnceLock::new();
+    *F.get_or_init(|| {
+        // SAFETY: dlsym with RTLD_DEFAULT searches the objects already loaded
+        // and takes a NUL-terminated name; it has no other precondition.
+        let p = unsafe { libc::dlsym(libc::RTLD_DEFAULT, c"audit_msg_type_to_name".as_ptr()) };
+        if p.is_null() {
+            None
+        } else {
+            // SAFETY: the symbol is libaudit's
+            // `const char *audit_msg_type_to_name(int)`, whose C signature
+            // is exactly TypeToName.
+            Some(unsafe { std::mem::transmute::<*mut libc::c_void, TypeToName>(p) })
+        }
+    })
+}
+
+impl RecordType {
+    /// The type's name as libaudit spells it (`audit_msg_type_to_name`,
+    /// what `auparse_get_type_name` returns), e.g. `SYSCALL`; `None` for a
+    /// number it has no name for.
+    pub fn name(self) -> Option<&'static str> {
+        let f = type_to_name_fn()?;
+        let n = std::ffi::c_int::try_from(self.0).ok()?;
+        // SAFETY: audit_msg_type_to_name looks the number up in a static,
+        // read-only table and returns NULL or a pointer into it, valid and
+        // unchanged for the life of the process; no shared mutable state.
+        let p = unsafe { f(n) };
+        if p.is_null() {
+            return None;
+        }
+        // SAFETY: non-NULL, NUL-terminated, static (see above).
+        unsafe { std::ffi::CStr::from_ptr(p) }.to_str().ok()
+    }
+}
+
+/// The name ([`RecordType::name`]), or `UNKNOWN[n]` as `ausearch` prints a
+/// number without one. `{:?}` shows the number.
 impl fmt::Display for RecordType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)
+        match self.name() {
+            Some(n) => f.write_str(n),
+            None => write!(f, "UNKNOWN[{}]", self.0),
+        }
     }
 }
 
@@ -274,5 +329,43 @@ impl Timestamp {
     /// Seconds as a float (`1653911717.02`), the original tool's `timestamp`.
     pub fn as_f64(self) -> f64 {
         self.sec as f64 + f64::from(self.milli) / 1000.0
+    }
+
+    /// The time as a [`SystemTime`](std::time::SystemTime).
+    ///
+    /// ```
+    /// use std::time::{Duration, UNIX_EPOCH};
+    /// let t = auparse::Timestamp { sec: 1653911717, milli: 20 };
+    /// assert_eq!(t.to_system_time(), UNIX_EPOCH + Duration::from_millis(1653911717020));
+    /// ```
+    pub fn to_system_time(self) -> std::time::SystemTime {
+        let milli = std::time::Duration::from_millis(u64::from(self.milli));
+        let secs = std::time::Duration::from_secs(self.sec.unsigned_abs());
+        if self.sec >= 0 {
+            std::time::UNIX_EPOCH + secs + milli
+        } else {
+            std::time::UNIX_EPOCH - secs + milli
+        }
+    }
+
+    /// The time as a chrono [`DateTime<Utc>`](chrono::DateTime); `None` if
+    /// it is out of chrono's range (or `milli` is over 999).
+    ///
+    /// ```
+    /// let t = auparse::Timestamp { sec: 1653911717, milli: 20 };
+    /// let dt = t.to_datetime().unwrap();
+    /// assert_eq!(dt.to_rfc3339(), "2022-05-30T11:55:17.020+00:00");
+    /// ```
+    pub fn to_datetime(self) -> Option<chrono::DateTime<chrono::Utc>> {
+        if self.milli > 999 {
+            return None;
+        }
+        chrono::DateTime::from_timestamp(self.sec, self.milli * 1_000_000)
+    }
+}
+
+impl From<Timestamp> for std::time::SystemTime {
+    fn from(t: Timestamp) -> Self {
+        t.to_system_time()
     }
 }
