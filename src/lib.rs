@@ -63,8 +63,7 @@
 //! [`EventRef::to_event`] also caches, per field type and escape mode, the
 //! interpretations 3.0.9 derives from the raw value alone (uid and gid names
 //! on every version). The rules come from 3.0.9's source and
-//! are checked field by field against libauparse in the crate's tests;
-//! [`id_cache_stats`] counts the cache's hits.
+//! are checked field by field against libauparse in the crate's tests.
 //!
 //! **Panics** in a feed closure are caught before they reach C and re-raised
 //! after libauparse returns; the Feeder stays usable.
@@ -101,9 +100,14 @@ pub use event::{Event, EventOptions, Field, Id, Record, Value};
 pub use feeder::Feeder;
 pub use fschange::{fs_changes, join_normalize, ChangeKind, FsChange, FsTracker};
 pub use fsindex::FsIndex;
-pub use global::{configured_eoe_timeout, in_libauparse};
+pub use global::configured_eoe_timeout;
+/// True while this thread holds the libauparse lock; for tests, not part of the API.
+#[doc(hidden)]
+pub use global::in_libauparse;
 /// Hits and misses of this thread's interpretation cache (uids, gids and the
-/// other field types whose interpretation depends only on the raw value).
+/// other field types whose interpretation depends only on the raw value);
+/// for benchmarks and tests, not part of the API.
+#[doc(hidden)]
 pub use idcache::stats as id_cache_stats;
 pub use normalize::{NormField, Normalized, Object, Outcome, Subject};
 pub use parser::{Events, Parser};

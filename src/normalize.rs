@@ -15,12 +15,38 @@ pub struct NormField {
     pub field: Bytes,
     /// Raw value as in the record.
     pub raw: Bytes,
-    /// Interpreted value.
+    /// Interpreted value (`auparse_interpret_field`). For a file name, the
+    /// name joined to the cwd (`auparse_interpret_realpath`), as
+    /// `ausearch --format text` and `csv` print objects: the
+    /// [`Field::realpath`](crate::Field::realpath) of the field, not its
+    /// [`Field::interpreted`](crate::Field::interpreted).
     pub value: Bytes,
     /// Index of the record that holds it (0-based).
     pub record: usize,
     /// libauparse's classification of the field (`auparse_get_field_type`).
     pub field_type: FieldType,
+}
+
+impl NormField {
+    /// The value as `ausearch` prints a subject: `unset` (the login uid of
+    /// a process no one logged in to start, `auid=4294967295`) reads
+    /// `system`; any other value as it is.
+    ///
+    /// ```
+    /// let log: &[u8] = b"type=DAEMON_START msg=audit(1653911717.020:42): op=start ver=3.0.9 format=enriched kernel=6.1.0 auid=4294967295 pid=6543 uid=0 ses=4294967295 subj=unconfined res=success";
+    /// let ev = auparse::read_events(log)?.next().unwrap()?;
+    /// let who = ev.normalized.as_ref().unwrap().subject.primary.as_ref().unwrap();
+    /// assert_eq!(who.value, "unset");
+    /// assert_eq!(who.subject_value(), b"system");
+    /// # Ok::<(), auparse::Error>(())
+    /// ```
+    pub fn subject_value(&self) -> &[u8] {
+        if self.value == "unset" {
+            b"system"
+        } else {
+            &self.value
+        }
+    }
 }
 
 /// Whether the action succeeded.
@@ -92,6 +118,12 @@ pub struct Normalized {
 }
 
 impl Normalized {
+    /// Who, as `ausearch` prints the subject: the primary subject's
+    /// [`NormField::subject_value`] (`system` for `unset`).
+    pub fn subject_text(&self) -> Option<&[u8]> {
+        self.subject.primary.as_ref().map(NormField::subject_value)
+    }
+
     /// Success or failure, from the results field.
     pub fn outcome(&self) -> Option<Outcome> {
         let r = self.results.as_ref()?;

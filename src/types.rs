@@ -236,13 +236,24 @@ impl RecordType {
 type TypeToName = unsafe extern "C" fn(std::ffi::c_int) -> *const std::ffi::c_char;
 
 /// libaudit's `audit_msg_type_to_name`, found in the process (libauparse
-/// depends on libaudit, so it is loaded whenever this crate is).
+/// depends on libaudit), or else in `libaudit.so.1` loaded here (a program
+/// that calls no libauparse function may not have it loaded).
 fn type_to_name_fn() -> Option<TypeToName> {
     static F: std::sync::OnceLock<Option<TypeToName>> = std::sync::OnceLock::new();
     *F.get_or_init(|| {
+        let name = c"audit_msg_type_to_name".as_ptr();
         // SAFETY: dlsym with RTLD_DEFAULT searches the objects already loaded
         // and takes a NUL-terminated name; it has no other precondition.
-        let p = unsafe { libc::dlsym(libc::RTLD_DEFAULT, c"audit_msg_type_to_name".as_ptr()) };
+        let mut p = unsafe { libc::dlsym(libc::RTLD_DEFAULT, name) };
+        if p.is_null() {
+            // SAFETY: dlopen takes a NUL-terminated file name; the handle is
+            // never closed, so the symbol stays valid for the process.
+            let h = unsafe { libc::dlopen(c"libaudit.so.1".as_ptr(), libc::RTLD_LAZY) };
+            if !h.is_null() {
+                // SAFETY: `h` is a live handle; NUL-terminated name.
+                p = unsafe { libc::dlsym(h, name) };
+            }
+        }
         if p.is_null() {
             None
         } else {
