@@ -54,6 +54,27 @@ pub(crate) unsafe fn cbytes<'a>(p: *const c_char) -> Option<&'a [u8]> {
 /// All its methods call into libauparse without taking the global lock again:
 /// the lock is held for as long as the view exists (by the feed call, or by
 /// the view itself in pull mode).
+///
+/// ```
+/// # let log = b"type=SYSCALL msg=audit(1653911717.020:1001): arch=c000003e syscall=263 success=yes exit=0 a0=ffffff9c a1=5581f7c1e4c0 a2=0 a3=100 items=2 ppid=2000 pid=2002 auid=0 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts1 ses=3 comm=\"rm\" exe=\"/usr/bin/rm\" key=\"fsaction\"
+/// # type=CWD msg=audit(1653911717.020:1001): cwd=\"/tmp\"
+/// # type=PATH msg=audit(1653911717.020:1001): item=0 name=\"/tmp\" inode=1 dev=fd:01 mode=041777 ouid=0 ogid=0 rdev=00:00 nametype=PARENT cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0
+/// # type=PATH msg=audit(1653911717.020:1001): item=1 name=\"bar\" inode=2 dev=fd:01 mode=0100644 ouid=0 ogid=0 rdev=00:00 nametype=DELETE cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0
+/// # type=PROCTITLE msg=audit(1653911717.020:1001): proctitle=726D00626172
+/// # ";
+/// let mut feeder = auparse::Feeder::new()?;
+/// feeder.feed(log, |ev| {
+///     assert_eq!(ev.serial(), 1001);
+///     assert_eq!(ev.timestamp().sec, 1653911717);
+///     assert_eq!(ev.num_records(), 5);
+///     assert_eq!(ev.keys(), ["fsaction"]);
+///     let n = ev.normalize().unwrap();
+///     assert_eq!(n.action.unwrap(), "deleted");
+///     let owned: auparse::Event = ev.to_event(); // a copy to keep
+///     assert_eq!(owned.records.len(), 5);
+/// })?;
+/// # Ok::<(), auparse::Error>(())
+/// ```
 pub struct EventRef<'a> {
     au: NonNull<ffi::auparse_state_t>,
     _guard: Option<Guard>,
@@ -288,6 +309,25 @@ impl<'a> EventRef<'a> {
 }
 
 /// Lending cursor over the records of an [`EventRef`].
+///
+/// ```
+/// # let log = b"type=SYSCALL msg=audit(1653911717.020:1001): arch=c000003e syscall=263 success=yes exit=0 a0=ffffff9c a1=5581f7c1e4c0 a2=0 a3=100 items=2 ppid=2000 pid=2002 auid=0 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts1 ses=3 comm=\"rm\" exe=\"/usr/bin/rm\" key=\"fsaction\"
+/// # type=CWD msg=audit(1653911717.020:1001): cwd=\"/tmp\"
+/// # type=PATH msg=audit(1653911717.020:1001): item=0 name=\"/tmp\" inode=1 dev=fd:01 mode=041777 ouid=0 ogid=0 rdev=00:00 nametype=PARENT cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0
+/// # type=PATH msg=audit(1653911717.020:1001): item=1 name=\"bar\" inode=2 dev=fd:01 mode=0100644 ouid=0 ogid=0 rdev=00:00 nametype=DELETE cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0
+/// # type=PROCTITLE msg=audit(1653911717.020:1001): proctitle=726D00626172
+/// # ";
+/// let mut feeder = auparse::Feeder::new()?;
+/// let mut types = Vec::new();
+/// feeder.feed(log, |ev| {
+///     let mut records = ev.records();
+///     while let Some(rec) = records.next() {
+///         types.push(rec.record_type().to_string());
+///     }
+/// })?;
+/// assert_eq!(types, ["SYSCALL", "CWD", "PATH", "PATH", "PROCTITLE"]);
+/// # Ok::<(), auparse::Error>(())
+/// ```
 pub struct Records<'e> {
     au: NonNull<ffi::auparse_state_t>,
     escape: EscapeMode,
@@ -321,6 +361,26 @@ impl Records<'_> {
 }
 
 /// The record libauparse's cursor is on.
+///
+/// ```
+/// # let log = b"type=SYSCALL msg=audit(1653911717.020:1001): arch=c000003e syscall=263 success=yes exit=0 a0=ffffff9c a1=5581f7c1e4c0 a2=0 a3=100 items=2 ppid=2000 pid=2002 auid=0 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts1 ses=3 comm=\"rm\" exe=\"/usr/bin/rm\" key=\"fsaction\"
+/// # type=CWD msg=audit(1653911717.020:1001): cwd=\"/tmp\"
+/// # type=PATH msg=audit(1653911717.020:1001): item=0 name=\"/tmp\" inode=1 dev=fd:01 mode=041777 ouid=0 ogid=0 rdev=00:00 nametype=PARENT cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0
+/// # type=PATH msg=audit(1653911717.020:1001): item=1 name=\"bar\" inode=2 dev=fd:01 mode=0100644 ouid=0 ogid=0 rdev=00:00 nametype=DELETE cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0
+/// # type=PROCTITLE msg=audit(1653911717.020:1001): proctitle=726D00626172
+/// # ";
+/// use auparse::RecordType;
+/// let mut feeder = auparse::Feeder::new()?;
+/// feeder.feed(log, |ev| {
+///     let mut rec = ev.record(3).unwrap();
+///     assert_eq!(rec.record_type(), RecordType::PATH);
+///     assert_eq!(rec.type_name(), Some(&b"PATH"[..]));
+///     assert_eq!(rec.num_fields(), 14); // `type` first
+///     assert_eq!(rec.field("nametype").unwrap().raw(), b"DELETE");
+///     assert!(rec.text().starts_with(b"type=PATH msg=audit("));
+/// })?;
+/// # Ok::<(), auparse::Error>(())
+/// ```
 pub struct RecordRef<'r> {
     au: NonNull<ffi::auparse_state_t>,
     escape: EscapeMode,
@@ -511,6 +571,31 @@ impl FieldContext<'_> {
 }
 
 /// Lending cursor over the fields of a [`RecordRef`].
+///
+/// ```
+/// # let log = b"type=SYSCALL msg=audit(1653911717.020:1001): arch=c000003e syscall=263 success=yes exit=0 a0=ffffff9c a1=5581f7c1e4c0 a2=0 a3=100 items=2 ppid=2000 pid=2002 auid=0 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts1 ses=3 comm=\"rm\" exe=\"/usr/bin/rm\" key=\"fsaction\"
+/// # type=CWD msg=audit(1653911717.020:1001): cwd=\"/tmp\"
+/// # type=PATH msg=audit(1653911717.020:1001): item=0 name=\"/tmp\" inode=1 dev=fd:01 mode=041777 ouid=0 ogid=0 rdev=00:00 nametype=PARENT cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0
+/// # type=PATH msg=audit(1653911717.020:1001): item=1 name=\"bar\" inode=2 dev=fd:01 mode=0100644 ouid=0 ogid=0 rdev=00:00 nametype=DELETE cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0
+/// # type=PROCTITLE msg=audit(1653911717.020:1001): proctitle=726D00626172
+/// # ";
+/// let mut feeder = auparse::Feeder::new()?;
+/// let mut walked = Vec::new();
+/// feeder.feed(log, |ev| {
+///     let mut rec = ev.record(0).unwrap();
+///     let mut fields = rec.fields();
+///     while let Some(f) = fields.next() {
+///         // Names, raw values and interpretations borrow the event.
+///         walked.push(format!(
+///             "{}={}",
+///             String::from_utf8_lossy(f.name()),
+///             String::from_utf8_lossy(f.interpreted())
+///         ));
+///     }
+/// })?;
+/// assert_eq!(walked[1..4], ["arch=x86_64", "syscall=unlinkat", "success=yes"]);
+/// # Ok::<(), auparse::Error>(())
+/// ```
 pub struct Fields<'r> {
     au: NonNull<ffi::auparse_state_t>,
     ctx: FieldContext<'r>,
@@ -568,6 +653,31 @@ impl Fields<'_> {
 ///
 /// Names, raw values and interpretations live in the event's memory, so the
 /// slices returned here stay valid for the whole borrow `'f`.
+///
+/// ```
+/// # let log = b"type=SYSCALL msg=audit(1653911717.020:1001): arch=c000003e syscall=263 success=yes exit=0 a0=ffffff9c a1=5581f7c1e4c0 a2=0 a3=100 items=2 ppid=2000 pid=2002 auid=0 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts1 ses=3 comm=\"rm\" exe=\"/usr/bin/rm\" key=\"fsaction\"
+/// # type=CWD msg=audit(1653911717.020:1001): cwd=\"/tmp\"
+/// # type=PATH msg=audit(1653911717.020:1001): item=0 name=\"/tmp\" inode=1 dev=fd:01 mode=041777 ouid=0 ogid=0 rdev=00:00 nametype=PARENT cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0
+/// # type=PATH msg=audit(1653911717.020:1001): item=1 name=\"bar\" inode=2 dev=fd:01 mode=0100644 ouid=0 ogid=0 rdev=00:00 nametype=DELETE cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0
+/// # type=PROCTITLE msg=audit(1653911717.020:1001): proctitle=726D00626172
+/// # ";
+/// use auparse::FieldType;
+/// let mut feeder = auparse::Feeder::new()?;
+/// feeder.feed(log, |ev| {
+///     let mut rec = ev.record(0).unwrap();
+///     let uid = rec.field("uid").unwrap();
+///     assert_eq!(uid.raw(), b"0");
+///     assert_eq!(uid.interpreted(), b"root");
+///     assert_eq!(uid.field_type(), FieldType::Uid);
+///     drop(rec);
+///     let mut path = ev.record(3).unwrap();
+///     let name = path.field("name").unwrap();
+///     assert_eq!(name.raw(), b"\"bar\""); // quotes included
+///     assert_eq!(name.interpreted(), b"bar"); // what ausearch -i shows
+///     assert_eq!(name.realpath(), Some(&b"/tmp/bar"[..])); // joined to the cwd
+/// })?;
+/// # Ok::<(), auparse::Error>(())
+/// ```
 pub struct FieldRef<'f> {
     au: NonNull<ffi::auparse_state_t>,
     ctx: FieldContext<'f>,

@@ -3,6 +3,17 @@
 use std::io;
 
 /// Errors from this crate.
+///
+/// ```
+/// use auparse::{Error, Parser};
+/// match Parser::from_file("/nonexistent/audit.log") {
+///     Err(Error::Open { path, source, .. }) => {
+///         assert_eq!(path, std::path::Path::new("/nonexistent/audit.log"));
+///         assert_eq!(source.kind(), std::io::ErrorKind::NotFound);
+///     }
+///     other => panic!("{:?}", other.err()),
+/// }
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {

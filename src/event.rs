@@ -16,6 +16,26 @@ use std::collections::BTreeMap;
 /// field with its `value` as well), `Deserialize` reads that back into an
 /// equal event.
 /// This is what `auparse json --schema event` writes.
+///
+/// ```
+/// # let log = b"type=SYSCALL msg=audit(1653911717.020:1001): arch=c000003e syscall=263 success=yes exit=0 a0=ffffff9c a1=5581f7c1e4c0 a2=0 a3=100 items=2 ppid=2000 pid=2002 auid=0 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts1 ses=3 comm=\"rm\" exe=\"/usr/bin/rm\" key=\"fsaction\"
+/// # type=CWD msg=audit(1653911717.020:1001): cwd=\"/tmp\"
+/// # type=PATH msg=audit(1653911717.020:1001): item=0 name=\"/tmp\" inode=1 dev=fd:01 mode=041777 ouid=0 ogid=0 rdev=00:00 nametype=PARENT cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0
+/// # type=PATH msg=audit(1653911717.020:1001): item=1 name=\"bar\" inode=2 dev=fd:01 mode=0100644 ouid=0 ogid=0 rdev=00:00 nametype=DELETE cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0
+/// # type=PROCTITLE msg=audit(1653911717.020:1001): proctitle=726D00626172
+/// # ";
+/// let events: Vec<auparse::Event> = auparse::read_events(&log[..])?.collect::<Result<_, _>>()?;
+/// let ev = &events[0];
+/// assert_eq!((ev.serial, ev.timestamp.milli), (1001, 20));
+/// assert_eq!(ev.keys, ["fsaction"]);
+/// assert_eq!(ev.uid().unwrap().to_string(), "0(root)");
+/// assert_eq!(ev.proctitle.as_ref().unwrap()[..], ["rm", "bar"]);
+/// // serde writes it losslessly and reads it back.
+/// let json = serde_json::to_string(ev).unwrap();
+/// let back: auparse::Event = serde_json::from_str(&json).unwrap();
+/// assert_eq!(&back, ev);
+/// # Ok::<(), auparse::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Event {
@@ -48,6 +68,21 @@ pub struct Event {
 }
 
 /// One record of an [`Event`].
+///
+/// ```
+/// # let log = b"type=SYSCALL msg=audit(1653911717.020:1001): arch=c000003e syscall=263 success=yes exit=0 a0=ffffff9c a1=5581f7c1e4c0 a2=0 a3=100 items=2 ppid=2000 pid=2002 auid=0 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts1 ses=3 comm=\"rm\" exe=\"/usr/bin/rm\" key=\"fsaction\"
+/// # type=CWD msg=audit(1653911717.020:1001): cwd=\"/tmp\"
+/// # type=PATH msg=audit(1653911717.020:1001): item=0 name=\"/tmp\" inode=1 dev=fd:01 mode=041777 ouid=0 ogid=0 rdev=00:00 nametype=PARENT cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0
+/// # type=PATH msg=audit(1653911717.020:1001): item=1 name=\"bar\" inode=2 dev=fd:01 mode=0100644 ouid=0 ogid=0 rdev=00:00 nametype=DELETE cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0
+/// # type=PROCTITLE msg=audit(1653911717.020:1001): proctitle=726D00626172
+/// # ";
+/// # let ev = auparse::read_events(&log[..])?.next().unwrap()?;
+/// use auparse::RecordType;
+/// let cwd = ev.record(RecordType::CWD).unwrap();
+/// assert_eq!(cwd.type_name, "CWD");
+/// assert_eq!(cwd.field("cwd").unwrap().interpreted, "/tmp");
+/// # Ok::<(), auparse::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Record {
@@ -68,6 +103,27 @@ impl Record {
 }
 
 /// One field of a [`Record`].
+///
+/// ```
+/// # let log = b"type=SYSCALL msg=audit(1653911717.020:1001): arch=c000003e syscall=263 success=yes exit=0 a0=ffffff9c a1=5581f7c1e4c0 a2=0 a3=100 items=2 ppid=2000 pid=2002 auid=0 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts1 ses=3 comm=\"rm\" exe=\"/usr/bin/rm\" key=\"fsaction\"
+/// # type=CWD msg=audit(1653911717.020:1001): cwd=\"/tmp\"
+/// # type=PATH msg=audit(1653911717.020:1001): item=0 name=\"/tmp\" inode=1 dev=fd:01 mode=041777 ouid=0 ogid=0 rdev=00:00 nametype=PARENT cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0
+/// # type=PATH msg=audit(1653911717.020:1001): item=1 name=\"bar\" inode=2 dev=fd:01 mode=0100644 ouid=0 ogid=0 rdev=00:00 nametype=DELETE cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0
+/// # type=PROCTITLE msg=audit(1653911717.020:1001): proctitle=726D00626172
+/// # ";
+/// # let ev = auparse::read_events(&log[..])?.next().unwrap()?;
+/// use auparse::{FieldType, RecordType, Value};
+/// let sys = ev.record(RecordType::SYSCALL).unwrap();
+/// let pid = sys.field("pid").unwrap();
+/// assert_eq!(pid.as_u64(), Some(2002));
+/// assert_eq!(pid.value(), Value::Int(2002));
+/// assert_eq!(sys.field("a0").unwrap().as_hex_u64(), Some(0xffffff9c));
+/// let name = ev.records[3].field("name").unwrap();
+/// assert_eq!(name.field_type, FieldType::EscapedFile);
+/// assert_eq!(name.interpreted, "bar");
+/// assert_eq!(name.realpath.as_ref().unwrap(), "/tmp/bar");
+/// # Ok::<(), auparse::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Field {
@@ -91,6 +147,21 @@ pub struct Field {
 /// A user or group id with its name, from [`Event::uid`] and friends.
 ///
 /// `Display` prints `id(name)`, as `ausearch -i` would print both.
+///
+/// ```
+/// # let log = b"type=SYSCALL msg=audit(1653911717.020:1001): arch=c000003e syscall=263 success=yes exit=0 a0=ffffff9c a1=5581f7c1e4c0 a2=0 a3=100 items=2 ppid=2000 pid=2002 auid=0 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts1 ses=3 comm=\"rm\" exe=\"/usr/bin/rm\" key=\"fsaction\"
+/// # type=CWD msg=audit(1653911717.020:1001): cwd=\"/tmp\"
+/// # type=PATH msg=audit(1653911717.020:1001): item=0 name=\"/tmp\" inode=1 dev=fd:01 mode=041777 ouid=0 ogid=0 rdev=00:00 nametype=PARENT cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0
+/// # type=PATH msg=audit(1653911717.020:1001): item=1 name=\"bar\" inode=2 dev=fd:01 mode=0100644 ouid=0 ogid=0 rdev=00:00 nametype=DELETE cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0
+/// # type=PROCTITLE msg=audit(1653911717.020:1001): proctitle=726D00626172
+/// # ";
+/// # let ev = auparse::read_events(&log[..])?.next().unwrap()?;
+/// let auid = ev.auid().unwrap();
+/// assert_eq!(auid.id, 0);
+/// assert_eq!(auid.name, "root");
+/// assert!(!auid.is_unset());
+/// # Ok::<(), auparse::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub struct Id {
@@ -130,6 +201,21 @@ impl std::fmt::Display for Id {
 }
 
 /// The typed value of a field.
+///
+/// ```
+/// # let log = b"type=SYSCALL msg=audit(1653911717.020:1001): arch=c000003e syscall=263 success=yes exit=0 a0=ffffff9c a1=5581f7c1e4c0 a2=0 a3=100 items=2 ppid=2000 pid=2002 auid=0 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts1 ses=3 comm=\"rm\" exe=\"/usr/bin/rm\" key=\"fsaction\"
+/// # type=CWD msg=audit(1653911717.020:1001): cwd=\"/tmp\"
+/// # type=PATH msg=audit(1653911717.020:1001): item=0 name=\"/tmp\" inode=1 dev=fd:01 mode=041777 ouid=0 ogid=0 rdev=00:00 nametype=PARENT cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0
+/// # type=PATH msg=audit(1653911717.020:1001): item=1 name=\"bar\" inode=2 dev=fd:01 mode=0100644 ouid=0 ogid=0 rdev=00:00 nametype=DELETE cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0
+/// # type=PROCTITLE msg=audit(1653911717.020:1001): proctitle=726D00626172
+/// # ";
+/// # let ev = auparse::read_events(&log[..])?.next().unwrap()?;
+/// use auparse::Value;
+/// let sys = &ev.records[0];
+/// assert_eq!(sys.field("exit").unwrap().value(), Value::Int(0));
+/// assert_eq!(sys.field("comm").unwrap().value(), Value::Text(b"rm"));
+/// # Ok::<(), auparse::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Value<'a> {
     /// A real number: see [`Field::value`].
@@ -457,6 +543,24 @@ impl EventRef<'_> {
 }
 
 /// What [`EventRef::to_event_with`] computes beyond the records.
+///
+/// ```
+/// # let log = b"type=SYSCALL msg=audit(1653911717.020:1001): arch=c000003e syscall=263 success=yes exit=0 a0=ffffff9c a1=5581f7c1e4c0 a2=0 a3=100 items=2 ppid=2000 pid=2002 auid=0 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts1 ses=3 comm=\"rm\" exe=\"/usr/bin/rm\" key=\"fsaction\"
+/// # type=CWD msg=audit(1653911717.020:1001): cwd=\"/tmp\"
+/// # type=PATH msg=audit(1653911717.020:1001): item=0 name=\"/tmp\" inode=1 dev=fd:01 mode=041777 ouid=0 ogid=0 rdev=00:00 nametype=PARENT cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0
+/// # type=PATH msg=audit(1653911717.020:1001): item=1 name=\"bar\" inode=2 dev=fd:01 mode=0100644 ouid=0 ogid=0 rdev=00:00 nametype=DELETE cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0
+/// # type=PROCTITLE msg=audit(1653911717.020:1001): proctitle=726D00626172
+/// # ";
+/// use auparse::EventOptions;
+/// let mut feeder = auparse::Feeder::new()?;
+/// let mut slim = Vec::new();
+/// feeder.feed(log, |ev| {
+///     slim.push(ev.to_event_with(EventOptions::default().with_skip_fields(true)))
+/// })?;
+/// assert_eq!(slim[0].keys, ["fsaction"]); // kept
+/// assert_eq!(slim[0].records[3].fields.len(), 1); // only `type`
+/// # Ok::<(), auparse::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct EventOptions {

@@ -285,6 +285,21 @@ impl Parser {
 }
 
 /// Iterator over a [`Parser`]'s owned events, made by [`Parser::events`].
+///
+/// ```
+/// # let log = b"type=SYSCALL msg=audit(1653911717.020:1001): arch=c000003e syscall=263 success=yes exit=0 a0=ffffff9c a1=5581f7c1e4c0 a2=0 a3=100 items=2 ppid=2000 pid=2002 auid=0 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts1 ses=3 comm=\"rm\" exe=\"/usr/bin/rm\" key=\"fsaction\"
+/// # type=CWD msg=audit(1653911717.020:1001): cwd=\"/tmp\"
+/// # type=PATH msg=audit(1653911717.020:1001): item=0 name=\"/tmp\" inode=1 dev=fd:01 mode=041777 ouid=0 ogid=0 rdev=00:00 nametype=PARENT cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0
+/// # type=PATH msg=audit(1653911717.020:1001): item=1 name=\"bar\" inode=2 dev=fd:01 mode=0100644 ouid=0 ogid=0 rdev=00:00 nametype=DELETE cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0
+/// # type=PROCTITLE msg=audit(1653911717.020:1001): proctitle=726D00626172
+/// # ";
+/// let mut parser = auparse::Parser::from_bytes(log)?;
+/// for ev in parser.events() {
+///     let ev = ev?;
+///     assert_eq!(ev.action().unwrap(), "deleted");
+/// }
+/// # Ok::<(), auparse::Error>(())
+/// ```
 pub struct Events<'p> {
     parser: &'p mut Parser,
     done: bool,

@@ -7,6 +7,22 @@ use std::fmt;
 
 /// How libauparse classifies a field, which decides how it is interpreted
 /// (`auparse_get_field_type`).
+///
+/// ```
+/// # let log = b"type=SYSCALL msg=audit(1653911717.020:1001): arch=c000003e syscall=263 success=yes exit=0 a0=ffffff9c a1=5581f7c1e4c0 a2=0 a3=100 items=2 ppid=2000 pid=2002 auid=0 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts1 ses=3 comm=\"rm\" exe=\"/usr/bin/rm\" key=\"fsaction\"
+/// # type=CWD msg=audit(1653911717.020:1001): cwd=\"/tmp\"
+/// # type=PATH msg=audit(1653911717.020:1001): item=0 name=\"/tmp\" inode=1 dev=fd:01 mode=041777 ouid=0 ogid=0 rdev=00:00 nametype=PARENT cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0
+/// # type=PATH msg=audit(1653911717.020:1001): item=1 name=\"bar\" inode=2 dev=fd:01 mode=0100644 ouid=0 ogid=0 rdev=00:00 nametype=DELETE cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0
+/// # type=PROCTITLE msg=audit(1653911717.020:1001): proctitle=726D00626172
+/// # ";
+/// # let ev = auparse::read_events(&log[..])?.next().unwrap()?;
+/// use auparse::FieldType;
+/// let types: Vec<FieldType> = ev.records[0].fields[1..3].iter().map(|f| f.field_type).collect();
+/// assert_eq!(types, [FieldType::Arch, FieldType::Syscall]);
+/// assert_eq!(ev.records[0].field("uid").unwrap().field_type, FieldType::Uid);
+/// assert_eq!("EscapedFile".parse::<FieldType>(), Ok(FieldType::EscapedFile));
+/// # Ok::<(), auparse::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 #[allow(missing_docs)]
@@ -296,6 +312,19 @@ impl fmt::Display for RecordType {
 }
 
 /// How libauparse escapes interpreted values (`auparse_set_escape_mode`).
+///
+/// ```
+/// use auparse::EscapeMode;
+/// // A file name with a newline in it, hex-encoded by the kernel.
+/// let log = b"type=PATH msg=audit(1.000:1): item=0 name=610A62 inode=2 dev=fd:01 mode=0100644 ouid=0 ogid=0 rdev=00:00 nametype=CREATE\n";
+/// let name = |mode| -> auparse::Result<auparse::Bytes> {
+///     let ev = auparse::read_events_escaped(&log[..], mode)?.next().unwrap()?;
+///     Ok(ev.records[0].field("name").unwrap().interpreted.clone())
+/// };
+/// assert_eq!(name(EscapeMode::Raw)?, "a\nb");
+/// assert_eq!(name(EscapeMode::Tty)?, "a\\012b"); // as ausearch -i prints it
+/// # Ok::<(), auparse::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum EscapeMode {
@@ -326,6 +355,21 @@ impl EscapeMode {
 ///
 /// Serialized as `{"sec":S,"milli":M}`, exact for every value (a float
 /// would lose the milliseconds of far-off seconds).
+///
+/// ```
+/// # let log = b"type=SYSCALL msg=audit(1653911717.020:1001): arch=c000003e syscall=263 success=yes exit=0 a0=ffffff9c a1=5581f7c1e4c0 a2=0 a3=100 items=2 ppid=2000 pid=2002 auid=0 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts1 ses=3 comm=\"rm\" exe=\"/usr/bin/rm\" key=\"fsaction\"
+/// # type=CWD msg=audit(1653911717.020:1001): cwd=\"/tmp\"
+/// # type=PATH msg=audit(1653911717.020:1001): item=0 name=\"/tmp\" inode=1 dev=fd:01 mode=041777 ouid=0 ogid=0 rdev=00:00 nametype=PARENT cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0
+/// # type=PATH msg=audit(1653911717.020:1001): item=1 name=\"bar\" inode=2 dev=fd:01 mode=0100644 ouid=0 ogid=0 rdev=00:00 nametype=DELETE cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0
+/// # type=PROCTITLE msg=audit(1653911717.020:1001): proctitle=726D00626172
+/// # ";
+/// # let ev = auparse::read_events(&log[..])?.next().unwrap()?;
+/// let t = ev.timestamp;
+/// assert_eq!((t.sec, t.milli), (1653911717, 20));
+/// assert_eq!(t.to_datetime().unwrap().to_rfc3339(), "2022-05-30T11:55:17.020+00:00");
+/// let _when: std::time::SystemTime = t.into();
+/// # Ok::<(), auparse::Error>(())
+/// ```
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize,
 )]
