@@ -365,18 +365,19 @@ impl Feeder {
         f: &mut dyn FnMut(&mut EventRef<'_>),
         stop: &Cell<bool>,
     ) -> Result<()> {
-        let joined;
-        let data = if self.held.is_empty() {
+        let held_before = self.held.len();
+        let mut joined = std::mem::take(&mut self.held);
+        let data = if joined.is_empty() {
             data
         } else {
-            let mut held = std::mem::take(&mut self.held);
-            held.extend_from_slice(data);
-            joined = held;
+            joined.extend_from_slice(data);
             &joined[..]
         };
         let mut partial = std::mem::take(&mut self.partial);
         let mut held = Vec::new();
+        let mut ran = false;
         let (result, panic) = self.call_caught(f, |ctx| {
+            ran = true;
             let mut rest = data;
             if !partial.is_empty() {
                 match memchr::memchr(b'\n', rest) {
@@ -411,7 +412,14 @@ impl Feeder {
         });
         // Kept also when `f` panicked: the caller may catch it and go on.
         self.partial = partial;
-        self.held = held;
+        self.held = if ran {
+            held
+        } else {
+            // Refused before reaching libauparse (Error::Nested): the held
+            // lines stay held; `data` was not taken.
+            joined.truncate(held_before);
+            joined
+        };
         if let Some(payload) = panic {
             panic::resume_unwind(payload);
         }
