@@ -132,3 +132,91 @@ fn open_errors_name_the_file() {
     assert_eq!(p.events().count(), 1);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// The `name=` values of the PATH records `ausearch -i` prints, or `None`
+/// (with the reason printed) when ausearch is not installed.
+fn ausearch_i_names(log: &std::path::Path) -> Option<Vec<Vec<u8>>> {
+    let out = match Command::new("ausearch")
+        .args(["-i", "-if"])
+        .arg(log)
+        .env("LC_ALL", "C")
+        .output()
+    {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("skipping: ausearch not runnable: {e}");
+            return None;
+        }
+    };
+    let mut names = Vec::new();
+    for line in out.stdout.split(|&b| b == b'\n') {
+        if !line.starts_with(b"type=PATH ") {
+            continue;
+        }
+        let find = |hay: &[u8], pat: &[u8]| hay.windows(pat.len()).position(|w| w == pat);
+        let Some(at) = find(line, b" name=") else {
+            continue;
+        };
+        let rest = &line[at + 6..];
+        let end = find(rest, b" inode=")
+            .or_else(|| find(rest, b" nametype="))
+            .unwrap_or(rest.len());
+        names.push(rest[..end].to_vec());
+    }
+    Some(names)
+}
+
+#[test]
+fn file_names_interpret_as_ausearch_i_prints_them() {
+    use auparse::{EscapeMode, Grouping, ReadOptions, RecordType};
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/live");
+    let mut logs: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "log"))
+        .collect();
+    logs.sort();
+    let (mut compared, mut relative) = (0, 0);
+    for log in &logs {
+        let Some(mut theirs) = ausearch_i_names(log) else {
+            return;
+        };
+        let opts = ReadOptions::new()
+            .escape_mode(EscapeMode::Tty)
+            .grouping(Grouping::Ausearch);
+        let mut ours = Vec::new();
+        for ev in auparse::read_events_with(std::fs::File::open(log).unwrap(), opts).unwrap() {
+            let ev = ev.unwrap();
+            for r in ev
+                .records
+                .iter()
+                .filter(|r| r.record_type == RecordType::PATH)
+            {
+                if let Some(f) = r.field("name") {
+                    ours.push(f.interpreted.to_vec());
+                    relative += usize::from(f.realpath.as_deref() != Some(&f.interpreted));
+                }
+            }
+        }
+        // ausearch prints an event's records in its own order.
+        theirs.sort();
+        ours.sort();
+        assert_eq!(
+            ours.iter()
+                .map(|n| String::from_utf8_lossy(n))
+                .collect::<Vec<_>>(),
+            theirs
+                .iter()
+                .map(|n| String::from_utf8_lossy(n))
+                .collect::<Vec<_>>(),
+            "{}",
+            log.display()
+        );
+        compared += ours.len();
+    }
+    eprintln!(
+        "{compared} PATH names as ausearch -i prints them ({relative} differ from their realpath)"
+    );
+    assert!(compared > 100 && relative > 20, "{compared} {relative}");
+}
