@@ -345,6 +345,19 @@ pub fn decode_audit_string(raw: &[u8]) -> Option<Vec<u8>> {
     Some(decode_hex(raw).unwrap_or_else(|| raw.to_vec()))
 }
 
+/// Adds the rule keys of one raw `key` value (decoded, split at the 0x01
+/// separators of a multi-key rule) that `keys` does not hold yet.
+pub(crate) fn push_keys(keys: &mut Vec<Bytes>, raw: &[u8]) {
+    let Some(decoded) = decode_audit_string(raw) else {
+        return;
+    };
+    for k in decoded.split(|&b| b == 0x01).filter(|k| !k.is_empty()) {
+        if !keys.iter().any(|have| have[..] == *k) {
+            keys.push(k.into());
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -20,6 +20,7 @@
 //! # drop(kept);
 //! ```
 
+use crate::bytes::Bytes;
 use crate::error::{step, Result};
 use crate::global::Guard;
 use crate::types::{EscapeMode, FieldType, RecordType, Timestamp};
@@ -53,6 +54,27 @@ pub(crate) unsafe fn cbytes<'a>(p: *const c_char) -> Option<&'a [u8]> {
 /// All its methods call into libauparse without taking the global lock again:
 /// the lock is held for as long as the view exists (by the feed call, or by
 /// the view itself in pull mode).
+///
+/// ```
+/// # let log = b"type=SYSCALL msg=audit(1653911717.020:1001): arch=c000003e syscall=263 success=yes exit=0 a0=ffffff9c a1=5581f7c1e4c0 a2=0 a3=100 items=2 ppid=2000 pid=2002 auid=0 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts1 ses=3 comm=\"rm\" exe=\"/usr/bin/rm\" key=\"fsaction\"
+/// # type=CWD msg=audit(1653911717.020:1001): cwd=\"/tmp\"
+/// # type=PATH msg=audit(1653911717.020:1001): item=0 name=\"/tmp\" inode=1 dev=fd:01 mode=041777 ouid=0 ogid=0 rdev=00:00 nametype=PARENT cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0
+/// # type=PATH msg=audit(1653911717.020:1001): item=1 name=\"bar\" inode=2 dev=fd:01 mode=0100644 ouid=0 ogid=0 rdev=00:00 nametype=DELETE cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0
+/// # type=PROCTITLE msg=audit(1653911717.020:1001): proctitle=726D00626172
+/// # ";
+/// let mut feeder = auparse::Feeder::new()?;
+/// feeder.feed(log, |ev| {
+///     assert_eq!(ev.serial(), 1001);
+///     assert_eq!(ev.timestamp().sec, 1653911717);
+///     assert_eq!(ev.num_records(), 5);
+///     assert_eq!(ev.keys(), ["fsaction"]);
+///     let n = ev.normalize().unwrap();
+///     assert_eq!(n.action.unwrap(), "deleted");
+///     let owned: auparse::Event = ev.to_event(); // a copy to keep
+///     assert_eq!(owned.records.len(), 5);
+/// })?;
+/// # Ok::<(), auparse::Error>(())
+/// ```
 pub struct EventRef<'a> {
     au: NonNull<ffi::auparse_state_t>,
     _guard: Option<Guard>,
@@ -67,7 +89,29 @@ pub struct EventRef<'a> {
     /// counted); [`MOVED`] is set for good by [`RecordRef::field`] and by
     /// the normalizer.
     fields_moved: Cell<u32>,
+    /// Values worked out in Rust that the views lend for the event's life.
+    arena: Arena,
     _life: PhantomData<&'a mut ffi::auparse_state_t>,
+}
+
+/// Byte strings kept until the event view is dropped, so that field views
+/// can lend values libauparse does not hold (see [`FieldRef::interpreted`]).
+/// Only grows while the event lives.
+#[derive(Default)]
+pub(crate) struct Arena(std::cell::RefCell<Vec<Box<[u8]>>>);
+
+impl Arena {
+    /// Keeps `v` and lends it for as long as the arena is borrowed.
+    fn keep(&self, v: Vec<u8>) -> &[u8] {
+        let b = v.into_boxed_slice();
+        let p: *const [u8] = &*b;
+        self.0.borrow_mut().push(b);
+        // SAFETY: `p` points to the heap block of a Box now owned by the
+        // arena; moving the Box (the Vec growing) does not move the block,
+        // and the arena never drops or changes an entry before it is itself
+        // dropped, which the borrow of `self` this slice carries prevents.
+        unsafe { &*p }
+    }
 }
 
 impl<'a> EventRef<'a> {
@@ -86,6 +130,7 @@ impl<'a> EventRef<'a> {
             _guard: guard,
             escape,
             fields_moved: Cell::new(0),
+            arena: Arena::default(),
             _life: PhantomData,
         }
     }
@@ -132,8 +177,8 @@ impl<'a> EventRef<'a> {
     }
 
     /// The `node=` name of the event, if the records carry one (`auparse_get_node`,
-    /// whose `malloc`ed copy is freed here).
-    pub fn node(&self) -> Option<Vec<u8>> {
+    /// whose `malloc`ed copy is freed here). The same as [`Event::node`](crate::Event::node).
+    pub fn node(&self) -> Option<Bytes> {
         // SAFETY: live parser on a current event, lock held (type invariant).
         let p = unsafe { ffi::auparse_get_node(self.raw()) };
         if p.is_null() {
@@ -142,7 +187,7 @@ impl<'a> EventRef<'a> {
         // SAFETY: `p` is a NUL-terminated string malloc'ed for us by
         // auparse_get_node; we copy it and free it exactly once.
         unsafe {
-            let v = CStr::from_ptr(p).to_bytes().to_vec();
+            let v = Bytes::from(CStr::from_ptr(p).to_bytes());
             libc::free(p as *mut libc::c_void);
             Some(v)
         }
@@ -154,6 +199,74 @@ impl<'a> EventRef<'a> {
         unsafe { ffi::auparse_get_num_records(self.raw()) as usize }
     }
 
+    /// Every rule key of the event, in order, without duplicates: what
+    /// [`Event::keys`](crate::Event::keys) holds, without copying the event.
+    /// A rule with several keys logs them hex-encoded with 0x01 separators;
+    /// they are split. Moves the record/field cursor.
+    ///
+    /// ```
+    /// let log = b"type=SYSCALL msg=audit(1.000:7): arch=c000003e syscall=2 success=yes exit=3 items=0 ppid=1 pid=2 auid=0 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts1 ses=3 comm=\"cat\" exe=\"/usr/bin/cat\" key=\"secrets\"
+    /// type=PROCTITLE msg=audit(1.000:7): proctitle=636174
+    /// ";
+    /// let mut feeder = auparse::Feeder::new()?;
+    /// let mut keys = Vec::new();
+    /// feeder.feed(log, |ev| keys.extend(ev.keys()))?;
+    /// assert_eq!(keys, ["secrets"]);
+    /// # Ok::<(), auparse::Error>(())
+    /// ```
+    pub fn keys(&mut self) -> Vec<Bytes> {
+        let mut keys = Vec::new();
+        let mut recs = self.records();
+        while let Some(mut rec) = recs.next() {
+            if memchr::memmem::find(rec.text(), b"key=").is_none() {
+                continue;
+            }
+            let mut fields = rec.fields();
+            while let Some(f) = fields.next() {
+                if f.name() == b"key" {
+                    crate::bytes::push_keys(&mut keys, f.raw());
+                }
+            }
+        }
+        keys
+    }
+
+    /// Calls `f` with the raw libauparse handle, positioned on this event,
+    /// for a libauparse function this crate does not wrap (like rusqlite's
+    /// `handle()` or git2's `raw()`). The process-wide libauparse lock is
+    /// held for as long as this view lives, so the call is serialized with
+    /// every other parser's.
+    ///
+    /// Calling C functions with the pointer is `unsafe`, and their SAFETY
+    /// argument is yours. What this crate relies on: inside `f`, use only
+    /// calls that read the current event or move the record/field cursor
+    /// within it (`auparse_get_*`, `auparse_interpret_*`, `auparse_goto_*`,
+    /// `auparse_first_*`/`auparse_next_field`/`auparse_next_record`,
+    /// `auparse_normalize*`); never `auparse_next_event`, `auparse_feed*`,
+    /// `auparse_flush_feed`, `auparse_reset`, `auparse_add_callback` or
+    /// `auparse_destroy`, which free or replace the event the views point
+    /// into. Do not keep the pointer, or any string libauparse returned,
+    /// after `f` returns. Moving the cursors is fine: the views and the
+    /// normalizer put them back where they need them afterwards.
+    ///
+    /// ```
+    /// let log = b"type=DAEMON_START msg=audit(1653911717.020:42): op=start ver=3.0.9 res=success\n";
+    /// let mut feeder = auparse::Feeder::new()?;
+    /// let mut millis = Vec::new();
+    /// feeder.feed(log, |ev| {
+    ///     // SAFETY: auparse_get_milli only reads the current event of a
+    ///     // live parser; with_raw provides both, under the lock.
+    ///     millis.push(ev.with_raw(|au| unsafe { auparse::ffi::auparse_get_milli(au) }));
+    /// })?;
+    /// assert_eq!(millis, [20]);
+    /// # Ok::<(), auparse::Error>(())
+    /// ```
+    pub fn with_raw<R>(&mut self, f: impl FnOnce(*mut ffi::auparse_state_t) -> R) -> R {
+        // The caller may leave field cursors anywhere.
+        self.set_fields_moved();
+        f(self.raw())
+    }
+
     /// A lending cursor over the records, from the first one.
     ///
     /// ```
@@ -161,17 +274,18 @@ impl<'a> EventRef<'a> {
     /// # f.feed(b"type=DAEMON_START msg=audit(1.000:1): op=start\n", |ev| {
     /// let mut records = ev.records();
     /// while let Some(rec) = records.next() {
-    ///     println!("{}", rec.type_name_lossy());
+    ///     println!("{}", rec.record_type()); // DAEMON_START
     /// }
     /// # }).unwrap();
     /// ```
     pub fn records(&mut self) -> Records<'_> {
         Records {
             au: self.au,
-            raw_escape: self.escape == EscapeMode::Raw,
+            escape: self.escape,
             next: 0,
             len: self.num_records() as u32,
             moved: &self.fields_moved,
+            arena: &self.arena,
             _life: PhantomData,
         }
     }
@@ -181,8 +295,7 @@ impl<'a> EventRef<'a> {
         let index = u32::try_from(index).ok()?;
         // SAFETY: live parser on a current event, lock held (type invariant).
         let rc = unsafe { ffi::auparse_goto_record_num(self.raw(), index) };
-        (rc == 1)
-            .then(|| RecordRef::at(self.au, self.escape == EscapeMode::Raw, &self.fields_moved))
+        (rc == 1).then(|| RecordRef::at(self.au, self.escape, &self.fields_moved, &self.arena))
     }
 
     /// Moves the cursor to the first record (`auparse_first_record`); the
@@ -196,13 +309,34 @@ impl<'a> EventRef<'a> {
 }
 
 /// Lending cursor over the records of an [`EventRef`].
+///
+/// ```
+/// # let log = b"type=SYSCALL msg=audit(1653911717.020:1001): arch=c000003e syscall=263 success=yes exit=0 a0=ffffff9c a1=5581f7c1e4c0 a2=0 a3=100 items=2 ppid=2000 pid=2002 auid=0 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts1 ses=3 comm=\"rm\" exe=\"/usr/bin/rm\" key=\"fsaction\"
+/// # type=CWD msg=audit(1653911717.020:1001): cwd=\"/tmp\"
+/// # type=PATH msg=audit(1653911717.020:1001): item=0 name=\"/tmp\" inode=1 dev=fd:01 mode=041777 ouid=0 ogid=0 rdev=00:00 nametype=PARENT cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0
+/// # type=PATH msg=audit(1653911717.020:1001): item=1 name=\"bar\" inode=2 dev=fd:01 mode=0100644 ouid=0 ogid=0 rdev=00:00 nametype=DELETE cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0
+/// # type=PROCTITLE msg=audit(1653911717.020:1001): proctitle=726D00626172
+/// # ";
+/// let mut feeder = auparse::Feeder::new()?;
+/// let mut types = Vec::new();
+/// feeder.feed(log, |ev| {
+///     let mut records = ev.records();
+///     while let Some(rec) = records.next() {
+///         types.push(rec.record_type().to_string());
+///     }
+/// })?;
+/// assert_eq!(types, ["SYSCALL", "CWD", "PATH", "PATH", "PROCTITLE"]);
+/// # Ok::<(), auparse::Error>(())
+/// ```
 pub struct Records<'e> {
     au: NonNull<ffi::auparse_state_t>,
-    raw_escape: bool,
+    escape: EscapeMode,
     next: u32,
     len: u32,
     /// The event's [`EventRef::fields_moved`].
     moved: &'e Cell<u32>,
+    /// The event's arena.
+    arena: &'e Arena,
     _life: PhantomData<&'e mut ffi::auparse_state_t>,
 }
 
@@ -222,27 +356,55 @@ impl Records<'_> {
             return None;
         }
         self.next += 1;
-        Some(RecordRef::at(self.au, self.raw_escape, self.moved))
+        Some(RecordRef::at(self.au, self.escape, self.moved, self.arena))
     }
 }
 
 /// The record libauparse's cursor is on.
+///
+/// ```
+/// # let log = b"type=SYSCALL msg=audit(1653911717.020:1001): arch=c000003e syscall=263 success=yes exit=0 a0=ffffff9c a1=5581f7c1e4c0 a2=0 a3=100 items=2 ppid=2000 pid=2002 auid=0 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts1 ses=3 comm=\"rm\" exe=\"/usr/bin/rm\" key=\"fsaction\"
+/// # type=CWD msg=audit(1653911717.020:1001): cwd=\"/tmp\"
+/// # type=PATH msg=audit(1653911717.020:1001): item=0 name=\"/tmp\" inode=1 dev=fd:01 mode=041777 ouid=0 ogid=0 rdev=00:00 nametype=PARENT cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0
+/// # type=PATH msg=audit(1653911717.020:1001): item=1 name=\"bar\" inode=2 dev=fd:01 mode=0100644 ouid=0 ogid=0 rdev=00:00 nametype=DELETE cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0
+/// # type=PROCTITLE msg=audit(1653911717.020:1001): proctitle=726D00626172
+/// # ";
+/// use auparse::RecordType;
+/// let mut feeder = auparse::Feeder::new()?;
+/// feeder.feed(log, |ev| {
+///     let mut rec = ev.record(3).unwrap();
+///     assert_eq!(rec.record_type(), RecordType::PATH);
+///     assert_eq!(rec.type_name(), Some(&b"PATH"[..]));
+///     assert_eq!(rec.num_fields(), 14); // `type` first
+///     assert_eq!(rec.field("nametype").unwrap().raw(), b"DELETE");
+///     assert!(rec.text().starts_with(b"type=PATH msg=audit("));
+/// })?;
+/// # Ok::<(), auparse::Error>(())
+/// ```
 pub struct RecordRef<'r> {
     au: NonNull<ffi::auparse_state_t>,
-    raw_escape: bool,
+    escape: EscapeMode,
     /// The event's [`EventRef::fields_moved`].
     moved: &'r Cell<u32>,
+    /// The event's arena.
+    arena: &'r Arena,
     /// [`crate::enriched::own_names`] of this record, once a field asked.
     own: OnceCell<Box<crate::enriched::OwnNames>>,
     _life: PhantomData<&'r mut ffi::auparse_state_t>,
 }
 
 impl<'r> RecordRef<'r> {
-    fn at(au: NonNull<ffi::auparse_state_t>, raw_escape: bool, moved: &'r Cell<u32>) -> Self {
+    fn at(
+        au: NonNull<ffi::auparse_state_t>,
+        escape: EscapeMode,
+        moved: &'r Cell<u32>,
+        arena: &'r Arena,
+    ) -> Self {
         RecordRef {
             au,
-            raw_escape,
+            escape,
             moved,
+            arena,
             own: OnceCell::new(),
             _life: PhantomData,
         }
@@ -253,9 +415,10 @@ impl<'r> RecordRef<'r> {
     fn field_context(&self) -> FieldContext<'_> {
         FieldContext {
             rtype: self.record_type().0,
-            raw_escape: self.raw_escape,
+            escape: self.escape,
             interpretations: self.interpretations(),
             own: &self.own,
+            arena: self.arena,
         }
     }
 
@@ -278,7 +441,16 @@ impl<'r> RecordRef<'r> {
     }
 
     /// The type name, or `UNKNOWN[n]` like ausearch prints for unnamed types.
+    #[deprecated(
+        since = "0.1.1",
+        note = "allocates, and is not lossy: print `record_type()` (its Display is this text) or use `type_name()`"
+    )]
     pub fn type_name_lossy(&self) -> String {
+        self.type_name_string()
+    }
+
+    /// The type name, or `UNKNOWN[n]`, as an owned string.
+    pub(crate) fn type_name_string(&self) -> String {
         match self.type_name() {
             Some(n) => String::from_utf8_lossy(n).into_owned(),
             None => format!("UNKNOWN[{}]", self.record_type().0),
@@ -376,13 +548,15 @@ impl<'r> RecordRef<'r> {
 struct FieldContext<'r> {
     /// The record type.
     rtype: u32,
-    /// The parser's escape mode is RAW.
-    raw_escape: bool,
+    /// The parser's escape mode.
+    escape: EscapeMode,
     /// The record's own interpretations (ENRICHED logs), if any.
     interpretations: Option<&'r [u8]>,
     /// The names those may answer for ([`crate::enriched::own_names`]),
     /// worked out when a field first asks (most walks never do).
     own: &'r OnceCell<Box<crate::enriched::OwnNames>>,
+    /// The event's arena.
+    arena: &'r Arena,
 }
 
 impl FieldContext<'_> {
@@ -397,6 +571,31 @@ impl FieldContext<'_> {
 }
 
 /// Lending cursor over the fields of a [`RecordRef`].
+///
+/// ```
+/// # let log = b"type=SYSCALL msg=audit(1653911717.020:1001): arch=c000003e syscall=263 success=yes exit=0 a0=ffffff9c a1=5581f7c1e4c0 a2=0 a3=100 items=2 ppid=2000 pid=2002 auid=0 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts1 ses=3 comm=\"rm\" exe=\"/usr/bin/rm\" key=\"fsaction\"
+/// # type=CWD msg=audit(1653911717.020:1001): cwd=\"/tmp\"
+/// # type=PATH msg=audit(1653911717.020:1001): item=0 name=\"/tmp\" inode=1 dev=fd:01 mode=041777 ouid=0 ogid=0 rdev=00:00 nametype=PARENT cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0
+/// # type=PATH msg=audit(1653911717.020:1001): item=1 name=\"bar\" inode=2 dev=fd:01 mode=0100644 ouid=0 ogid=0 rdev=00:00 nametype=DELETE cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0
+/// # type=PROCTITLE msg=audit(1653911717.020:1001): proctitle=726D00626172
+/// # ";
+/// let mut feeder = auparse::Feeder::new()?;
+/// let mut walked = Vec::new();
+/// feeder.feed(log, |ev| {
+///     let mut rec = ev.record(0).unwrap();
+///     let mut fields = rec.fields();
+///     while let Some(f) = fields.next() {
+///         // Names, raw values and interpretations borrow the event.
+///         walked.push(format!(
+///             "{}={}",
+///             String::from_utf8_lossy(f.name()),
+///             String::from_utf8_lossy(f.interpreted())
+///         ));
+///     }
+/// })?;
+/// assert_eq!(walked[1..4], ["arch=x86_64", "syscall=unlinkat", "success=yes"]);
+/// # Ok::<(), auparse::Error>(())
+/// ```
 pub struct Fields<'r> {
     au: NonNull<ffi::auparse_state_t>,
     ctx: FieldContext<'r>,
@@ -454,6 +653,31 @@ impl Fields<'_> {
 ///
 /// Names, raw values and interpretations live in the event's memory, so the
 /// slices returned here stay valid for the whole borrow `'f`.
+///
+/// ```
+/// # let log = b"type=SYSCALL msg=audit(1653911717.020:1001): arch=c000003e syscall=263 success=yes exit=0 a0=ffffff9c a1=5581f7c1e4c0 a2=0 a3=100 items=2 ppid=2000 pid=2002 auid=0 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts1 ses=3 comm=\"rm\" exe=\"/usr/bin/rm\" key=\"fsaction\"
+/// # type=CWD msg=audit(1653911717.020:1001): cwd=\"/tmp\"
+/// # type=PATH msg=audit(1653911717.020:1001): item=0 name=\"/tmp\" inode=1 dev=fd:01 mode=041777 ouid=0 ogid=0 rdev=00:00 nametype=PARENT cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0
+/// # type=PATH msg=audit(1653911717.020:1001): item=1 name=\"bar\" inode=2 dev=fd:01 mode=0100644 ouid=0 ogid=0 rdev=00:00 nametype=DELETE cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0
+/// # type=PROCTITLE msg=audit(1653911717.020:1001): proctitle=726D00626172
+/// # ";
+/// use auparse::FieldType;
+/// let mut feeder = auparse::Feeder::new()?;
+/// feeder.feed(log, |ev| {
+///     let mut rec = ev.record(0).unwrap();
+///     let uid = rec.field("uid").unwrap();
+///     assert_eq!(uid.raw(), b"0");
+///     assert_eq!(uid.interpreted(), b"root");
+///     assert_eq!(uid.field_type(), FieldType::Uid);
+///     drop(rec);
+///     let mut path = ev.record(3).unwrap();
+///     let name = path.field("name").unwrap();
+///     assert_eq!(name.raw(), b"\"bar\""); // quotes included
+///     assert_eq!(name.interpreted(), b"bar"); // what ausearch -i shows
+///     assert_eq!(name.realpath(), Some(&b"/tmp/bar"[..])); // joined to the cwd
+/// })?;
+/// # Ok::<(), auparse::Error>(())
+/// ```
 pub struct FieldRef<'f> {
     au: NonNull<ffi::auparse_state_t>,
     ctx: FieldContext<'f>,
@@ -524,14 +748,38 @@ impl<'f> FieldRef<'f> {
         FieldType::from_raw(self.type_number())
     }
 
-    /// Interpreted value (`auparse_interpret_field`): uid to name, syscall
-    /// number to name, hex decoded, and so on. libauparse caches the result in
-    /// the field, so later calls return the same text; falls back to the raw
-    /// value where libauparse has none. On libauparse 3.0.x, an UNCLASSIFIED
-    /// field in escape mode RAW that the record's ENRICHED interpretations do
-    /// not name is answered with its raw value, and a field they name with
-    /// the value they give it (quotes taken off for users and groups), which
-    /// is what libauparse would copy.
+    /// Interpreted value, as `auparse_interpret_field` gives it and
+    /// `ausearch -i` prints it: uid to name, syscall number to name, hex
+    /// decoded, and so on; the raw value where libauparse has none. A file
+    /// name is the name as logged (decoded), not joined to the cwd: see
+    /// [`realpath`](Self::realpath) for that. Both answers are the same
+    /// whatever order they are asked in.
+    ///
+    /// On libauparse 3.0.x some answers are known without asking it: an
+    /// UNCLASSIFIED field in escape mode RAW that the record's ENRICHED
+    /// interpretations do not name is answered with its raw value, a field
+    /// they name with the value they give it (quotes taken off for users and
+    /// groups), and a file name by libauparse's decoding rules (its one
+    /// interpretation slot per field is kept for the realpath).
+    ///
+    /// ```
+    /// let log = b"type=SYSCALL msg=audit(1.000:7): arch=c000003e syscall=87 success=yes exit=0 items=2 ppid=1 pid=2 auid=0 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts1 ses=3 comm=\"rm\" exe=\"/usr/bin/rm\" key=(null)
+    /// type=CWD msg=audit(1.000:7): cwd=\"/tmp\"
+    /// type=PATH msg=audit(1.000:7): item=0 name=\"old\" inode=2 dev=fd:01 mode=0100644 ouid=0 ogid=0 rdev=00:00 nametype=DELETE
+    /// type=PROCTITLE msg=audit(1.000:7): proctitle=726D006F6C64
+    /// ";
+    /// let mut feeder = auparse::Feeder::new()?;
+    /// let mut seen = Vec::new();
+    /// feeder.feed(log, |ev| {
+    ///     let mut rec = ev.record(2).unwrap();
+    ///     let name = rec.field("name").unwrap();
+    ///     // Any order: the realpath first, then the interpretation.
+    ///     seen.push(name.realpath().unwrap().to_vec());
+    ///     seen.push(name.interpreted().to_vec());
+    /// })?;
+    /// assert_eq!(seen, [b"/tmp/old".to_vec(), b"old".to_vec()]);
+    /// # Ok::<(), auparse::Error>(())
+    /// ```
     #[inline]
     pub fn interpreted(&self) -> &'f [u8] {
         if let (true, Some(text)) = (self.own_may_name(), self.ctx.interpretations) {
@@ -546,11 +794,28 @@ impl<'f> FieldRef<'f> {
             if let Some(v) = own {
                 return v;
             }
-        } else if self.ctx.raw_escape
+        } else if self.ctx.escape == EscapeMode::Raw
             && crate::interp_rule::interpretation_is_raw(self.type_number())
         {
             // What libauparse would return: a copy of the raw value.
             return self.raw();
+        }
+        if self.type_number() == ffi::AUPARSE_TYPE_PROCTITLE
+            && self.raw().len() > 6
+            && self.raw().starts_with(b"(null)")
+        {
+            // libauparse 3.0.9 returns an unterminated buffer for such a
+            // value (`strlen` then reads past it: found by the fuzz target
+            // `feeder_formats` under AddressSanitizer; `ausearch -i` reads
+            // the same uninitialised bytes). It is not hex and not quoted,
+            // so nothing is decoded: the interpretation is the raw value.
+            return self.raw();
+        }
+        if self.type_number() == ffi::AUPARSE_TYPE_ESCAPED_FILE {
+            return match crate::escaped::file_interpretation(self.raw(), self.ctx.escape) {
+                std::borrow::Cow::Borrowed(b) => b,
+                std::borrow::Cow::Owned(v) => self.ctx.arena.keep(v),
+            };
         }
         // SAFETY: the interpretation is cached in the field node, which lives
         // as long as the event ('f); lock held (type invariant).
@@ -558,11 +823,15 @@ impl<'f> FieldRef<'f> {
             .unwrap_or_else(|| self.raw())
     }
 
-    /// For file name fields: the name joined to the event's `cwd` and
-    /// normalized (`auparse_interpret_realpath`). `None` for other fields.
+    /// For file name fields ([`FieldType::EscapedFile`]): the name joined to
+    /// the event's `cwd` and normalized, as `auparse_interpret_realpath`
+    /// gives it. `None` for other fields.
     ///
-    /// libauparse stores this in the same cache slot as [`interpreted`](Self::interpreted):
-    /// whichever is asked first decides what both return for this field.
+    /// libauparse keeps one interpretation per field for both calls; this
+    /// crate never asks it for the other one of a file name, so the answer
+    /// does not depend on what was asked before. (A libauparse call made
+    /// through [`EventRef::with_raw`] that interprets this field first would
+    /// decide it.)
     #[inline]
     pub fn realpath(&self) -> Option<&'f [u8]> {
         if self.field_type() != FieldType::EscapedFile {

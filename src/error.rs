@@ -3,12 +3,37 @@
 use std::io;
 
 /// Errors from this crate.
+///
+/// ```
+/// use auparse::{Error, Parser};
+/// match Parser::from_file("/nonexistent/audit.log") {
+///     Err(Error::Open { path, source, .. }) => {
+///         assert_eq!(path, std::path::Path::new("/nonexistent/audit.log"));
+///         assert_eq!(source.kind(), std::io::ErrorKind::NotFound);
+///     }
+///     other => panic!("{:?}", other.err()),
+/// }
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// A libauparse call failed; `errno` was captured right after it returned.
     #[error("{call} failed: {source}")]
     Call {
+        /// The C function that failed.
+        call: &'static str,
+        /// The OS error libauparse left in `errno`.
+        #[source]
+        source: io::Error,
+    },
+    /// libauparse could not open a log file given to
+    /// [`Parser::from_file`](crate::Parser::from_file) or
+    /// [`Parser::from_files`](crate::Parser::from_files).
+    #[error("cannot open {}: {source} ({call} failed)", path.display())]
+    Open {
+        /// The file (for several files: the first one that cannot be
+        /// opened, or the first one when all can be).
+        path: std::path::PathBuf,
         /// The C function that failed.
         call: &'static str,
         /// The OS error libauparse left in `errno`.

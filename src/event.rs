@@ -16,6 +16,26 @@ use std::collections::BTreeMap;
 /// field with its `value` as well), `Deserialize` reads that back into an
 /// equal event.
 /// This is what `auparse json --schema event` writes.
+///
+/// ```
+/// # let log = b"type=SYSCALL msg=audit(1653911717.020:1001): arch=c000003e syscall=263 success=yes exit=0 a0=ffffff9c a1=5581f7c1e4c0 a2=0 a3=100 items=2 ppid=2000 pid=2002 auid=0 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts1 ses=3 comm=\"rm\" exe=\"/usr/bin/rm\" key=\"fsaction\"
+/// # type=CWD msg=audit(1653911717.020:1001): cwd=\"/tmp\"
+/// # type=PATH msg=audit(1653911717.020:1001): item=0 name=\"/tmp\" inode=1 dev=fd:01 mode=041777 ouid=0 ogid=0 rdev=00:00 nametype=PARENT cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0
+/// # type=PATH msg=audit(1653911717.020:1001): item=1 name=\"bar\" inode=2 dev=fd:01 mode=0100644 ouid=0 ogid=0 rdev=00:00 nametype=DELETE cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0
+/// # type=PROCTITLE msg=audit(1653911717.020:1001): proctitle=726D00626172
+/// # ";
+/// let events: Vec<auparse::Event> = auparse::read_events(&log[..])?.collect::<Result<_, _>>()?;
+/// let ev = &events[0];
+/// assert_eq!((ev.serial, ev.timestamp.milli), (1001, 20));
+/// assert_eq!(ev.keys, ["fsaction"]);
+/// assert_eq!(ev.uid().unwrap().to_string(), "0(root)");
+/// assert_eq!(ev.proctitle.as_ref().unwrap()[..], ["rm", "bar"]);
+/// // serde writes it losslessly and reads it back.
+/// let json = serde_json::to_string(ev).unwrap();
+/// let back: auparse::Event = serde_json::from_str(&json).unwrap();
+/// assert_eq!(&back, ev);
+/// # Ok::<(), auparse::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Event {
@@ -48,6 +68,21 @@ pub struct Event {
 }
 
 /// One record of an [`Event`].
+///
+/// ```
+/// # let log = b"type=SYSCALL msg=audit(1653911717.020:1001): arch=c000003e syscall=263 success=yes exit=0 a0=ffffff9c a1=5581f7c1e4c0 a2=0 a3=100 items=2 ppid=2000 pid=2002 auid=0 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts1 ses=3 comm=\"rm\" exe=\"/usr/bin/rm\" key=\"fsaction\"
+/// # type=CWD msg=audit(1653911717.020:1001): cwd=\"/tmp\"
+/// # type=PATH msg=audit(1653911717.020:1001): item=0 name=\"/tmp\" inode=1 dev=fd:01 mode=041777 ouid=0 ogid=0 rdev=00:00 nametype=PARENT cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0
+/// # type=PATH msg=audit(1653911717.020:1001): item=1 name=\"bar\" inode=2 dev=fd:01 mode=0100644 ouid=0 ogid=0 rdev=00:00 nametype=DELETE cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0
+/// # type=PROCTITLE msg=audit(1653911717.020:1001): proctitle=726D00626172
+/// # ";
+/// # let ev = auparse::read_events(&log[..])?.next().unwrap()?;
+/// use auparse::RecordType;
+/// let cwd = ev.record(RecordType::CWD).unwrap();
+/// assert_eq!(cwd.type_name, "CWD");
+/// assert_eq!(cwd.field("cwd").unwrap().interpreted, "/tmp");
+/// # Ok::<(), auparse::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Record {
@@ -68,6 +103,27 @@ impl Record {
 }
 
 /// One field of a [`Record`].
+///
+/// ```
+/// # let log = b"type=SYSCALL msg=audit(1653911717.020:1001): arch=c000003e syscall=263 success=yes exit=0 a0=ffffff9c a1=5581f7c1e4c0 a2=0 a3=100 items=2 ppid=2000 pid=2002 auid=0 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts1 ses=3 comm=\"rm\" exe=\"/usr/bin/rm\" key=\"fsaction\"
+/// # type=CWD msg=audit(1653911717.020:1001): cwd=\"/tmp\"
+/// # type=PATH msg=audit(1653911717.020:1001): item=0 name=\"/tmp\" inode=1 dev=fd:01 mode=041777 ouid=0 ogid=0 rdev=00:00 nametype=PARENT cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0
+/// # type=PATH msg=audit(1653911717.020:1001): item=1 name=\"bar\" inode=2 dev=fd:01 mode=0100644 ouid=0 ogid=0 rdev=00:00 nametype=DELETE cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0
+/// # type=PROCTITLE msg=audit(1653911717.020:1001): proctitle=726D00626172
+/// # ";
+/// # let ev = auparse::read_events(&log[..])?.next().unwrap()?;
+/// use auparse::{FieldType, RecordType, Value};
+/// let sys = ev.record(RecordType::SYSCALL).unwrap();
+/// let pid = sys.field("pid").unwrap();
+/// assert_eq!(pid.as_u64(), Some(2002));
+/// assert_eq!(pid.value(), Value::Int(2002));
+/// assert_eq!(sys.field("a0").unwrap().as_hex_u64(), Some(0xffffff9c));
+/// let name = ev.records[3].field("name").unwrap();
+/// assert_eq!(name.field_type, FieldType::EscapedFile);
+/// assert_eq!(name.interpreted, "bar");
+/// assert_eq!(name.realpath.as_ref().unwrap(), "/tmp/bar");
+/// # Ok::<(), auparse::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Field {
@@ -75,14 +131,91 @@ pub struct Field {
     pub name: Bytes,
     /// Value as written in the record (quotes and hex encoding included).
     pub raw: Bytes,
-    /// Value as libauparse interprets it. For file names, joined to the
-    /// event's cwd (`auparse_interpret_realpath`).
+    /// Value as libauparse interprets it (`auparse_interpret_field`), what
+    /// `ausearch -i` prints: for a file name, the name as logged, decoded
+    /// (see [`realpath`](Self::realpath) for the full path).
     pub interpreted: Bytes,
     /// libauparse's classification of the field.
     pub field_type: FieldType,
+    /// For file names ([`FieldType::EscapedFile`]; `name` in PATH records,
+    /// for example): the name joined to the event's cwd and normalized
+    /// (`auparse_interpret_realpath`). `None` for every other field, and for
+    /// the fields [`EventOptions::skip_fields`] keeps uninterpreted.
+    pub realpath: Option<Bytes>,
+}
+
+/// A user or group id with its name, from [`Event::uid`] and friends.
+///
+/// `Display` prints `id(name)`, as `ausearch -i` would print both.
+///
+/// ```
+/// # let log = b"type=SYSCALL msg=audit(1653911717.020:1001): arch=c000003e syscall=263 success=yes exit=0 a0=ffffff9c a1=5581f7c1e4c0 a2=0 a3=100 items=2 ppid=2000 pid=2002 auid=0 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts1 ses=3 comm=\"rm\" exe=\"/usr/bin/rm\" key=\"fsaction\"
+/// # type=CWD msg=audit(1653911717.020:1001): cwd=\"/tmp\"
+/// # type=PATH msg=audit(1653911717.020:1001): item=0 name=\"/tmp\" inode=1 dev=fd:01 mode=041777 ouid=0 ogid=0 rdev=00:00 nametype=PARENT cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0
+/// # type=PATH msg=audit(1653911717.020:1001): item=1 name=\"bar\" inode=2 dev=fd:01 mode=0100644 ouid=0 ogid=0 rdev=00:00 nametype=DELETE cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0
+/// # type=PROCTITLE msg=audit(1653911717.020:1001): proctitle=726D00626172
+/// # ";
+/// # let ev = auparse::read_events(&log[..])?.next().unwrap()?;
+/// let auid = ev.auid().unwrap();
+/// assert_eq!(auid.id, 0);
+/// assert_eq!(auid.name, "root");
+/// assert!(!auid.is_unset());
+/// # Ok::<(), auparse::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct Id {
+    /// The number. `4294967295` (`u32::MAX`, also written `-1`) is
+    /// "unset": see [`is_unset`](Self::is_unset).
+    pub id: u32,
+    /// The name libauparse gives it ([`Field::interpreted`]): the local
+    /// user database's, the record's own (ENRICHED logs), `unset`, or
+    /// `unknown(N)`.
+    pub name: Bytes,
+}
+
+impl Id {
+    /// The id in `f`, if its raw value is a decimal number (or `-1`).
+    pub fn from_field(f: &Field) -> Option<Id> {
+        let id = match &f.raw[..] {
+            b"-1" => u32::MAX,
+            raw => std::str::from_utf8(raw).ok()?.parse().ok()?,
+        };
+        Some(Id {
+            id,
+            name: f.interpreted.clone(),
+        })
+    }
+
+    /// True for the id the kernel uses for "not set" (`4294967295`), as
+    /// the login uid of a process started before anyone logged in.
+    pub fn is_unset(&self) -> bool {
+        self.id == u32::MAX
+    }
+}
+
+impl std::fmt::Display for Id {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}({})", self.id, self.name)
+    }
 }
 
 /// The typed value of a field.
+///
+/// ```
+/// # let log = b"type=SYSCALL msg=audit(1653911717.020:1001): arch=c000003e syscall=263 success=yes exit=0 a0=ffffff9c a1=5581f7c1e4c0 a2=0 a3=100 items=2 ppid=2000 pid=2002 auid=0 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts1 ses=3 comm=\"rm\" exe=\"/usr/bin/rm\" key=\"fsaction\"
+/// # type=CWD msg=audit(1653911717.020:1001): cwd=\"/tmp\"
+/// # type=PATH msg=audit(1653911717.020:1001): item=0 name=\"/tmp\" inode=1 dev=fd:01 mode=041777 ouid=0 ogid=0 rdev=00:00 nametype=PARENT cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0
+/// # type=PATH msg=audit(1653911717.020:1001): item=1 name=\"bar\" inode=2 dev=fd:01 mode=0100644 ouid=0 ogid=0 rdev=00:00 nametype=DELETE cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0
+/// # type=PROCTITLE msg=audit(1653911717.020:1001): proctitle=726D00626172
+/// # ";
+/// # let ev = auparse::read_events(&log[..])?.next().unwrap()?;
+/// use auparse::Value;
+/// let sys = &ev.records[0];
+/// assert_eq!(sys.field("exit").unwrap().value(), Value::Int(0));
+/// assert_eq!(sys.field("comm").unwrap().value(), Value::Text(b"rm"));
+/// # Ok::<(), auparse::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Value<'a> {
     /// A real number: see [`Field::value`].
@@ -94,12 +227,49 @@ pub enum Value<'a> {
 }
 
 impl Field {
+    /// The raw value as an unsigned decimal number (`pid`, `ppid`, `uid`,
+    /// `inode`, `items`...); `None` for anything else (quoted or hex text,
+    /// a negative number, `(null)`, hexadecimal fields such as `a0`: see
+    /// [`as_hex_u64`](Self::as_hex_u64)).
+    pub fn as_u64(&self) -> Option<u64> {
+        if self.raw.is_empty() || !self.raw.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        std::str::from_utf8(&self.raw).ok()?.parse().ok()
+    }
+
+    /// The raw value as a signed decimal number (`exit=-2`, `ses=-1`).
+    pub fn as_i64(&self) -> Option<i64> {
+        let digits = self.raw.strip_prefix(b"-").unwrap_or(&self.raw);
+        if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        std::str::from_utf8(&self.raw).ok()?.parse().ok()
+    }
+
+    /// The raw value as a hexadecimal number, as the kernel writes `a0`-`a3`
+    /// and `arch` (`c000003e`).
+    pub fn as_hex_u64(&self) -> Option<u64> {
+        if self.raw.is_empty() || !self.raw.iter().all(u8::is_ascii_hexdigit) {
+            return None;
+        }
+        u64::from_str_radix(std::str::from_utf8(&self.raw).ok()?, 16).ok()
+    }
+
+    /// [`realpath`](Self::realpath) for a file name, else
+    /// [`interpreted`](Self::interpreted): the most complete text of the
+    /// value, what the JSON and text outputs show.
+    pub fn realpath_or_interpreted(&self) -> &Bytes {
+        self.realpath.as_ref().unwrap_or(&self.interpreted)
+    }
+
     /// The typed value: an integer only where the field really is a number,
     /// that is, libauparse leaves it uninterpreted (or it is a syscall exit
     /// code that is not an error, or a session id that is set), it is not
     /// quoted or hex-encoded text, and it
     /// is written as a canonical decimal integer (`0`, `42`, `-1`; not `007`,
-    /// `1e3` or `0x10`). A file named `123` stays text.
+    /// `1e3` or `0x10`). A file named `123` stays text. The text of a file
+    /// name is its [`realpath`](Self::realpath).
     pub fn value(&self) -> Value<'_> {
         // The kernel writes an unquoted `(null)` for a value it does not
         // have; a file name's interpretation joins even that to the cwd.
@@ -115,17 +285,22 @@ impl Field {
                 return Value::Int(n);
             }
         }
-        Value::Text(&self.interpreted)
+        Value::Text(self.realpath_or_interpreted())
     }
 }
 
 impl Serialize for Field {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut st = s.serialize_struct("Field", 5)?;
+        let mut st = s.serialize_struct("Field", 6)?;
         st.serialize_field("name", &self.name)?;
         st.serialize_field("raw", &self.raw)?;
         st.serialize_field("interpreted", &self.interpreted)?;
         st.serialize_field("field_type", &self.field_type)?;
+        if let Some(p) = &self.realpath {
+            st.serialize_field("realpath", p)?;
+        } else {
+            st.skip_field("realpath")?;
+        }
         st.serialize_field("value", &self.value())?;
         st.end()
     }
@@ -140,6 +315,8 @@ impl<'de> Deserialize<'de> for Field {
             raw: Bytes,
             interpreted: Bytes,
             field_type: FieldType,
+            #[serde(default)]
+            realpath: Option<Bytes>,
         }
         let r = Repr::deserialize(d)?;
         Ok(Field {
@@ -147,6 +324,7 @@ impl<'de> Deserialize<'de> for Field {
             raw: r.raw,
             interpreted: r.interpreted,
             field_type: r.field_type,
+            realpath: r.realpath,
         })
     }
 }
@@ -180,6 +358,62 @@ impl Event {
         self.records.iter().find(|r| r.record_type == ty)
     }
 
+    /// The field `name` of the first record of type `ty` (that record may
+    /// lack it: later records of the type are not searched).
+    ///
+    /// ```
+    /// # let log: &[u8] = b"type=SYSCALL msg=audit(1.000:7): arch=c000003e syscall=59 success=yes exit=0 items=1 ppid=1 pid=2 auid=1000 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts1 ses=3 comm=\"id\" exe=\"/usr/bin/id\" key=(null)\ntype=PROCTITLE msg=audit(1.000:7): proctitle=6964\n";
+    /// # let ev = auparse::read_events(log)?.next().unwrap()?;
+    /// use auparse::RecordType;
+    /// let exe = ev.field(RecordType::SYSCALL, "exe").unwrap();
+    /// assert_eq!(exe.interpreted, "/usr/bin/id");
+    /// assert_eq!(ev.field(RecordType::SYSCALL, "pid").unwrap().as_u64(), Some(2));
+    /// # Ok::<(), auparse::Error>(())
+    /// ```
+    pub fn field(&self, ty: RecordType, name: &str) -> Option<&Field> {
+        self.record(ty)?.field(name)
+    }
+
+    /// The first field named `name` in any record, in record order.
+    pub fn find_field(&self, name: &str) -> Option<&Field> {
+        self.records.iter().find_map(|r| r.field(name))
+    }
+
+    /// The user or group id in the first field named `name` of any record
+    /// (`uid`, `auid`, `euid`, `ouid`, `gid`, ...): number and name.
+    /// `None` when no record has the field or its raw value is not a number.
+    pub fn id(&self, name: &str) -> Option<Id> {
+        Id::from_field(self.find_field(name)?)
+    }
+
+    /// The `uid` of the event (the first record that has one): number and
+    /// name, as [`id`](Self::id).
+    ///
+    /// ```
+    /// # let log: &[u8] = b"type=SYSCALL msg=audit(1.000:7): arch=c000003e syscall=59 success=yes exit=0 items=1 ppid=1 pid=2 auid=4294967295 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts1 ses=3 comm=\"id\" exe=\"/usr/bin/id\" key=(null)\ntype=PROCTITLE msg=audit(1.000:7): proctitle=6964\n";
+    /// # let ev = auparse::read_events(log)?.next().unwrap()?;
+    /// let uid = ev.uid().unwrap();
+    /// assert_eq!((uid.id, &uid.name[..]), (0, &b"root"[..]));
+    /// let auid = ev.auid().unwrap();
+    /// assert!(auid.is_unset());
+    /// assert_eq!(auid.name, "unset");
+    /// assert_eq!(ev.gid().unwrap().to_string(), "0(root)");
+    /// # Ok::<(), auparse::Error>(())
+    /// ```
+    pub fn uid(&self) -> Option<Id> {
+        self.id("uid")
+    }
+
+    /// The login uid (`auid`), as [`uid`](Self::uid).
+    pub fn auid(&self) -> Option<Id> {
+        self.id("auid")
+    }
+
+    /// The `gid`, as [`uid`](Self::uid).
+    pub fn gid(&self) -> Option<Id> {
+        self.id("gid")
+    }
+
     /// The first key, as the original tool's `key`.
     pub fn key(&self) -> Option<&Bytes> {
         self.keys.first()
@@ -207,14 +441,14 @@ impl EventRef<'_> {
         crate::interpcache::tick();
         let serial = self.serial();
         let timestamp = self.timestamp();
-        let node = self.node().map(Bytes::from);
+        let node = self.node();
         let escape = self.escape_mode();
         let mut records = Vec::with_capacity(self.num_records());
         {
             let mut recs = self.records();
             while let Some(mut rec) = recs.next() {
                 let record_type = rec.record_type();
-                let type_name = rec.type_name_lossy();
+                let type_name = rec.type_name_string();
                 // With skip_fields: the first field, and room for a key.
                 let mut fields = Vec::with_capacity(if opts.skip_fields {
                     2
@@ -248,6 +482,7 @@ impl EventRef<'_> {
                                 } else {
                                     f.field_type()
                                 },
+                                realpath: None,
                             });
                         }
                         continue;
@@ -256,26 +491,27 @@ impl EventRef<'_> {
                     let raw = f.raw();
                     // ENRICHED records answer for the fields they name
                     // after 0x1d themselves; the cache is for the others.
+                    let mut realpath = None;
                     let interpreted = if crate::interpcache::cacheable(field_type)
                         && !f.own_may_name()
                     {
                         crate::interpcache::interpret(field_type, escape, raw, || f.interpreted())
+                    } else if field_type == FieldType::EscapedFile {
+                        // libauparse keeps one interpretation per field: it
+                        // is asked for the realpath, and the name as logged
+                        // is worked out from the raw value (no C call).
+                        let name = f.interpreted();
+                        realpath = Some(Bytes::from(f.realpath_of_file().unwrap_or(name)));
+                        Bytes::from(name)
                     } else {
-                        // Ask for the cwd-joined path first: libauparse caches
-                        // one interpretation per field, and the first call
-                        // decides it.
-                        let path = if field_type == FieldType::EscapedFile {
-                            f.realpath_of_file()
-                        } else {
-                            None
-                        };
-                        Bytes::from(path.unwrap_or_else(|| f.interpreted()))
+                        Bytes::from(f.interpreted())
                     };
                     fields.push(Field {
                         name: f.name().into(),
                         raw: raw.into(),
                         interpreted,
                         field_type,
+                        realpath,
                     });
                 }
                 records.push(Record {
@@ -308,6 +544,24 @@ impl EventRef<'_> {
 }
 
 /// What [`EventRef::to_event_with`] computes beyond the records.
+///
+/// ```
+/// # let log = b"type=SYSCALL msg=audit(1653911717.020:1001): arch=c000003e syscall=263 success=yes exit=0 a0=ffffff9c a1=5581f7c1e4c0 a2=0 a3=100 items=2 ppid=2000 pid=2002 auid=0 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts1 ses=3 comm=\"rm\" exe=\"/usr/bin/rm\" key=\"fsaction\"
+/// # type=CWD msg=audit(1653911717.020:1001): cwd=\"/tmp\"
+/// # type=PATH msg=audit(1653911717.020:1001): item=0 name=\"/tmp\" inode=1 dev=fd:01 mode=041777 ouid=0 ogid=0 rdev=00:00 nametype=PARENT cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0
+/// # type=PATH msg=audit(1653911717.020:1001): item=1 name=\"bar\" inode=2 dev=fd:01 mode=0100644 ouid=0 ogid=0 rdev=00:00 nametype=DELETE cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0
+/// # type=PROCTITLE msg=audit(1653911717.020:1001): proctitle=726D00626172
+/// # ";
+/// use auparse::EventOptions;
+/// let mut feeder = auparse::Feeder::new()?;
+/// let mut slim = Vec::new();
+/// feeder.feed(log, |ev| {
+///     slim.push(ev.to_event_with(EventOptions::default().with_skip_fields(true)))
+/// })?;
+/// assert_eq!(slim[0].keys, ["fsaction"]); // kept
+/// assert_eq!(slim[0].records[3].fields.len(), 1); // only `type`
+/// # Ok::<(), auparse::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct EventOptions {
@@ -345,14 +599,7 @@ pub(crate) fn collect_keys(records: &[Record]) -> Vec<Bytes> {
         if f.name != "key" {
             continue;
         }
-        let Some(decoded) = decode_audit_string(&f.raw) else {
-            continue;
-        };
-        for k in decoded.split(|&b| b == 0x01).filter(|k| !k.is_empty()) {
-            if !keys.iter().any(|have| have[..] == *k) {
-                keys.push(k.into());
-            }
-        }
+        crate::bytes::push_keys(&mut keys, &f.raw);
     }
     keys
 }

@@ -8,6 +8,7 @@ use crate::types::EscapeMode;
 use auparse_sys as ffi;
 use rustc_hash::FxHashMap as FxMap;
 use std::any::Any;
+use std::cell::Cell;
 use std::ffi::c_void;
 use std::panic::{self, AssertUnwindSafe};
 use std::ptr::{self, NonNull};
@@ -196,6 +197,9 @@ pub struct Feeder {
     /// it the same for any chunking. `flush` terminates a final partial line,
     /// which libauparse would otherwise never parse.
     partial: Vec<u8>,
+    /// Lines (and a final partial line) of a [`Feeder::try_feed`] stopped
+    /// by its closure, not parsed yet: the next feed or flush starts with them.
+    held: Vec<u8>,
     /// Who groups records into events.
     grouping: Grouping,
     /// The Rust-side grouper ([`Grouping::Ausearch`]); empty otherwise.
@@ -302,6 +306,7 @@ impl Feeder {
             state: unsafe { NonNull::new_unchecked(state) },
             eoe_timeout: global::configured_eoe_timeout(),
             partial: Vec::new(),
+            held: Vec::new(),
             grouping: Grouping::Libauparse,
             assembler: Assembler::default(),
         })
@@ -388,8 +393,90 @@ impl Feeder {
     where
         F: FnMut(&mut EventRef<'_>),
     {
+        self.feed_until(data, &mut f, &Cell::new(false))
+    }
+
+    /// [`feed`](Self::feed) with a closure that can fail: the first error
+    /// it returns stops the feed and is returned (the event it failed on is
+    /// not given again). The lines of `data` that
+    /// libauparse has not parsed yet are kept and parsed first by the next
+    /// `feed`, `try_feed` or [`flush`](Self::flush), so no event is lost,
+    /// except those that the very line which completed the failing event
+    /// also completed (rare: one line can end several events), which are
+    /// not given to the closure.
+    ///
+    /// ```
+    /// use std::io::Write;
+    /// let log = b"type=DAEMON_START msg=audit(1.000:1): op=start ver=3.0.9 res=success
+    /// type=DAEMON_START msg=audit(2.000:2): op=start ver=3.0.9 res=success
+    /// type=DAEMON_START msg=audit(3.000:3): op=start ver=3.0.9 res=success
+    /// ";
+    /// let mut feeder = auparse::Feeder::new()?;
+    /// let mut out: Vec<u8> = Vec::new();
+    /// let mut room = 1; // an output that fills up after one event
+    /// let r = feeder.try_feed(log, |ev| -> Result<(), Box<dyn std::error::Error>> {
+    ///     if room == 0 {
+    ///         return Err("output full".into());
+    ///     }
+    ///     room -= 1;
+    ///     writeln!(out, "{}", ev.serial())?;
+    ///     Ok(())
+    /// });
+    /// assert_eq!(r.unwrap_err().to_string(), "output full"); // on event 2
+    /// // The line of event 3 was kept: the next call parses it.
+    /// feeder.flush(|ev| writeln!(out, "{}", ev.serial()).unwrap())?;
+    /// assert_eq!(out, b"1\n3\n");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// The closure's error; else as [`feed`](Self::feed), converted.
+    pub fn try_feed<E, F>(&mut self, data: &[u8], mut f: F) -> std::result::Result<(), E>
+    where
+        F: FnMut(&mut EventRef<'_>) -> std::result::Result<(), E>,
+        E: From<crate::Error>,
+    {
+        let stop = Cell::new(false);
+        let mut failed = None;
+        let result = self.feed_until(
+            data,
+            &mut |ev| {
+                if failed.is_none() {
+                    if let Err(e) = f(ev) {
+                        failed = Some(e);
+                        stop.set(true);
+                    }
+                }
+            },
+            &stop,
+        );
+        match failed {
+            Some(e) => Err(e),
+            None => result.map_err(E::from),
+        }
+    }
+
+    /// Feeds `data` after the lines held back by a stopped [`try_feed`](Self::try_feed),
+    /// line by line, until `stop` is set; what is left is held back.
+    fn feed_until(
+        &mut self,
+        data: &[u8],
+        f: &mut dyn FnMut(&mut EventRef<'_>),
+        stop: &Cell<bool>,
+    ) -> Result<()> {
+        let held_before = self.held.len();
+        let mut joined = std::mem::take(&mut self.held);
+        let data = if joined.is_empty() {
+            data
+        } else {
+            joined.extend_from_slice(data);
+            &joined[..]
+        };
         let mut partial = std::mem::take(&mut self.partial);
-        let (result, panic) = self.call_caught(&mut f, |ctx| {
+        let mut held = Vec::new();
+        let mut ran = false;
+        let (result, panic) = self.call_caught(f, |ctx| {
+            ran = true;
             let mut rest = data;
             if !partial.is_empty() {
                 match memchr::memchr(b'\n', rest) {
@@ -408,14 +495,30 @@ impl Feeder {
                 }
             }
             while let Some(i) = memchr::memchr(b'\n', rest) {
+                if stop.get() {
+                    held = rest.to_vec();
+                    return Ok(());
+                }
                 ctx.line(&rest[..=i])?;
                 rest = &rest[i + 1..];
             }
-            partial.extend_from_slice(rest);
+            if stop.get() {
+                held = rest.to_vec();
+            } else {
+                partial.extend_from_slice(rest);
+            }
             Ok(())
         });
         // Kept also when `f` panicked: the caller may catch it and go on.
         self.partial = partial;
+        self.held = if ran {
+            held
+        } else {
+            // Refused before reaching libauparse (Error::Nested): the held
+            // lines stay held; `data` was not taken.
+            joined.truncate(held_before);
+            joined
+        };
         if let Some(payload) = panic {
             panic::resume_unwind(payload);
         }
@@ -462,10 +565,20 @@ impl Feeder {
     where
         F: FnMut(&mut EventRef<'_>),
     {
+        let held = std::mem::take(&mut self.held);
         let mut last = std::mem::take(&mut self.partial);
         let mut fed = false;
         let result = self.call(&mut f, |ctx| {
             fed = true;
+            // Lines a stopped try_feed held back, then its partial line.
+            let mut rest = &held[..];
+            while let Some(i) = memchr::memchr(b'\n', rest) {
+                ctx.line(&rest[..=i])?;
+                rest = &rest[i + 1..];
+            }
+            if !rest.is_empty() {
+                last = rest.to_vec();
+            }
             if !last.is_empty() {
                 last.push(b'\n');
                 ctx.line(&last)?;
@@ -481,6 +594,7 @@ impl Feeder {
             // The call was refused before reaching libauparse (Error::Nested):
             // keep the unterminated line for a later flush.
             self.partial = last;
+            self.held = held;
         }
         result
     }
@@ -495,6 +609,7 @@ impl Feeder {
         let _guard = global::lock()?;
         // SAFETY: live parser, lock held.
         Ok(!self.partial.is_empty()
+            || !self.held.is_empty()
             || !self.assembler.is_empty()
             || unsafe { ffi::auparse_feed_has_data(self.au.as_ptr()) } == 1)
     }

@@ -18,7 +18,9 @@
 //! assert_eq!(ev.serial, 1001);
 //! assert_eq!(ev.keys[0], "fsaction");
 //! assert_eq!(ev.action().unwrap(), "deleted");
-//! assert_eq!(ev.records[3].field("name").unwrap().interpreted, "/tmp/bar");
+//! let name = ev.records[3].field("name").unwrap();
+//! assert_eq!(name.interpreted, "bar"); // what `ausearch -i` shows
+//! assert_eq!(name.realpath.as_ref().unwrap(), "/tmp/bar"); // joined to the cwd
 //! assert_eq!(ev.proctitle.as_deref().unwrap(), [auparse::Bytes::from("rm"), "bar".into()]);
 //! # Ok::<(), auparse::Error>(())
 //! ```
@@ -95,6 +97,7 @@ pub mod bytes;
 mod cursor;
 mod enriched;
 mod error;
+mod escaped;
 mod event;
 mod feeder;
 pub mod format;
@@ -115,16 +118,24 @@ pub use auparse_sys as ffi;
 pub use bytes::Bytes;
 pub use cursor::{EventRef, FieldRef, Fields, RecordRef, Records};
 pub use error::{Error, Result};
-pub use event::{Event, EventOptions, Field, Record, Value};
+pub use event::{Event, EventOptions, Field, Id, Record, Value};
 pub use feeder::Feeder;
-pub use fschange::{fs_changes, join_normalize, ChangeKind, FsChange, FsTracker};
+/// Lexical path joining for the tools crate; not part of the API.
+#[doc(hidden)]
+pub use fschange::join_normalize;
+pub use fschange::{fs_changes, ChangeKind, FsChange, FsTracker};
 pub use fsindex::FsIndex;
-pub use global::{configured_eoe_timeout, in_libauparse};
+pub use global::configured_eoe_timeout;
+/// True while this thread holds the libauparse lock; for tests, not part of the API.
+#[doc(hidden)]
+pub use global::in_libauparse;
 /// Hits and misses of this thread's interpretation cache (uids, gids and the
-/// other field types whose interpretation depends only on the raw value).
+/// other field types whose interpretation depends only on the raw value);
+/// for benchmarks and tests, not part of the API.
+#[doc(hidden)]
 pub use interpcache::stats as id_cache_stats;
 pub use normalize::{NormField, Normalized, Object, Outcome, Subject};
-pub use parser::Parser;
+pub use parser::{Events, Parser};
 pub use read::{read_events, read_events_escaped, read_events_with, ReadEvents, ReadOptions};
 pub use types::{EscapeMode, FieldType, RecordType, Timestamp};
 

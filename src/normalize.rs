@@ -9,13 +9,32 @@ use auparse_sys as ffi;
 use serde::Serialize;
 
 /// A field the normalizer pointed at: where it is and what it says.
+///
+/// ```
+/// # let log = b"type=SYSCALL msg=audit(1653911717.020:1001): arch=c000003e syscall=263 success=yes exit=0 a0=ffffff9c a1=5581f7c1e4c0 a2=0 a3=100 items=2 ppid=2000 pid=2002 auid=0 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts1 ses=3 comm=\"rm\" exe=\"/usr/bin/rm\" key=\"fsaction\"
+/// # type=CWD msg=audit(1653911717.020:1001): cwd=\"/tmp\"
+/// # type=PATH msg=audit(1653911717.020:1001): item=0 name=\"/tmp\" inode=1 dev=fd:01 mode=041777 ouid=0 ogid=0 rdev=00:00 nametype=PARENT cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0
+/// # type=PATH msg=audit(1653911717.020:1001): item=1 name=\"bar\" inode=2 dev=fd:01 mode=0100644 ouid=0 ogid=0 rdev=00:00 nametype=DELETE cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0
+/// # type=PROCTITLE msg=audit(1653911717.020:1001): proctitle=726D00626172
+/// # ";
+/// # let ev = auparse::read_events(&log[..])?.next().unwrap()?;
+/// let n = ev.normalized.as_ref().unwrap();
+/// let obj = n.object.primary.as_ref().unwrap();
+/// assert_eq!((obj.field.as_bytes(), obj.record), (&b"name"[..], 3));
+/// assert_eq!(obj.value, "/tmp/bar");
+/// # Ok::<(), auparse::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct NormField {
     /// Field name (`auid`, `name`, ...).
     pub field: Bytes,
     /// Raw value as in the record.
     pub raw: Bytes,
-    /// Interpreted value.
+    /// Interpreted value (`auparse_interpret_field`). For a file name, the
+    /// name joined to the cwd (`auparse_interpret_realpath`), as
+    /// `ausearch --format text` and `csv` print objects: the
+    /// [`Field::realpath`](crate::Field::realpath) of the field, not its
+    /// [`Field::interpreted`](crate::Field::interpreted).
     pub value: Bytes,
     /// Index of the record that holds it (0-based).
     pub record: usize,
@@ -23,7 +42,42 @@ pub struct NormField {
     pub field_type: FieldType,
 }
 
+impl NormField {
+    /// The value as `ausearch` prints a subject: `unset` (the login uid of
+    /// a process no one logged in to start, `auid=4294967295`) reads
+    /// `system`; any other value as it is.
+    ///
+    /// ```
+    /// let log: &[u8] = b"type=DAEMON_START msg=audit(1653911717.020:42): op=start ver=3.0.9 format=enriched kernel=6.1.0 auid=4294967295 pid=6543 uid=0 ses=4294967295 subj=unconfined res=success";
+    /// let ev = auparse::read_events(log)?.next().unwrap()?;
+    /// let who = ev.normalized.as_ref().unwrap().subject.primary.as_ref().unwrap();
+    /// assert_eq!(who.value, "unset");
+    /// assert_eq!(who.subject_value(), b"system");
+    /// # Ok::<(), auparse::Error>(())
+    /// ```
+    pub fn subject_value(&self) -> &[u8] {
+        if self.value == "unset" {
+            b"system"
+        } else {
+            &self.value
+        }
+    }
+}
+
 /// Whether the action succeeded.
+///
+/// ```
+/// # let log = b"type=SYSCALL msg=audit(1653911717.020:1001): arch=c000003e syscall=263 success=yes exit=0 a0=ffffff9c a1=5581f7c1e4c0 a2=0 a3=100 items=2 ppid=2000 pid=2002 auid=0 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts1 ses=3 comm=\"rm\" exe=\"/usr/bin/rm\" key=\"fsaction\"
+/// # type=CWD msg=audit(1653911717.020:1001): cwd=\"/tmp\"
+/// # type=PATH msg=audit(1653911717.020:1001): item=0 name=\"/tmp\" inode=1 dev=fd:01 mode=041777 ouid=0 ogid=0 rdev=00:00 nametype=PARENT cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0
+/// # type=PATH msg=audit(1653911717.020:1001): item=1 name=\"bar\" inode=2 dev=fd:01 mode=0100644 ouid=0 ogid=0 rdev=00:00 nametype=DELETE cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0
+/// # type=PROCTITLE msg=audit(1653911717.020:1001): proctitle=726D00626172
+/// # ";
+/// # let ev = auparse::read_events(&log[..])?.next().unwrap()?;
+/// use auparse::Outcome;
+/// assert_eq!(ev.normalized.as_ref().unwrap().outcome(), Some(Outcome::Success));
+/// # Ok::<(), auparse::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Outcome {
@@ -34,6 +88,21 @@ pub enum Outcome {
 }
 
 /// The actor of a normalized event.
+///
+/// ```
+/// # let log = b"type=SYSCALL msg=audit(1653911717.020:1001): arch=c000003e syscall=263 success=yes exit=0 a0=ffffff9c a1=5581f7c1e4c0 a2=0 a3=100 items=2 ppid=2000 pid=2002 auid=0 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts1 ses=3 comm=\"rm\" exe=\"/usr/bin/rm\" key=\"fsaction\"
+/// # type=CWD msg=audit(1653911717.020:1001): cwd=\"/tmp\"
+/// # type=PATH msg=audit(1653911717.020:1001): item=0 name=\"/tmp\" inode=1 dev=fd:01 mode=041777 ouid=0 ogid=0 rdev=00:00 nametype=PARENT cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0
+/// # type=PATH msg=audit(1653911717.020:1001): item=1 name=\"bar\" inode=2 dev=fd:01 mode=0100644 ouid=0 ogid=0 rdev=00:00 nametype=DELETE cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0
+/// # type=PROCTITLE msg=audit(1653911717.020:1001): proctitle=726D00626172
+/// # ";
+/// # let ev = auparse::read_events(&log[..])?.next().unwrap()?;
+/// let s = &ev.normalized.as_ref().unwrap().subject;
+/// assert_eq!(s.primary.as_ref().unwrap().field, "auid");
+/// assert_eq!(s.primary.as_ref().unwrap().value, "root");
+/// assert_eq!(s.kind.as_ref().unwrap(), "privileged-acct");
+/// # Ok::<(), auparse::Error>(())
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Subject {
     /// Usually the login uid (`auid`).
@@ -49,6 +118,20 @@ pub struct Subject {
 }
 
 /// The target of a normalized event.
+///
+/// ```
+/// # let log = b"type=SYSCALL msg=audit(1653911717.020:1001): arch=c000003e syscall=263 success=yes exit=0 a0=ffffff9c a1=5581f7c1e4c0 a2=0 a3=100 items=2 ppid=2000 pid=2002 auid=0 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts1 ses=3 comm=\"rm\" exe=\"/usr/bin/rm\" key=\"fsaction\"
+/// # type=CWD msg=audit(1653911717.020:1001): cwd=\"/tmp\"
+/// # type=PATH msg=audit(1653911717.020:1001): item=0 name=\"/tmp\" inode=1 dev=fd:01 mode=041777 ouid=0 ogid=0 rdev=00:00 nametype=PARENT cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0
+/// # type=PATH msg=audit(1653911717.020:1001): item=1 name=\"bar\" inode=2 dev=fd:01 mode=0100644 ouid=0 ogid=0 rdev=00:00 nametype=DELETE cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0
+/// # type=PROCTITLE msg=audit(1653911717.020:1001): proctitle=726D00626172
+/// # ";
+/// # let ev = auparse::read_events(&log[..])?.next().unwrap()?;
+/// let o = &ev.normalized.as_ref().unwrap().object;
+/// assert_eq!(o.kind.as_ref().unwrap(), "file");
+/// assert_eq!(o.primary.as_ref().unwrap().value, "/tmp/bar");
+/// # Ok::<(), auparse::Error>(())
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Object {
     /// Usually a path, address or account.
@@ -71,6 +154,29 @@ pub struct Object {
 
 /// The normalized view of one event, computed by a fresh `auparse_normalize`
 /// call on that event (never left over from another event).
+///
+/// ```
+/// # let log = b"type=SYSCALL msg=audit(1653911717.020:1001): arch=c000003e syscall=263 success=yes exit=0 a0=ffffff9c a1=5581f7c1e4c0 a2=0 a3=100 items=2 ppid=2000 pid=2002 auid=0 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts1 ses=3 comm=\"rm\" exe=\"/usr/bin/rm\" key=\"fsaction\"
+/// # type=CWD msg=audit(1653911717.020:1001): cwd=\"/tmp\"
+/// # type=PATH msg=audit(1653911717.020:1001): item=0 name=\"/tmp\" inode=1 dev=fd:01 mode=041777 ouid=0 ogid=0 rdev=00:00 nametype=PARENT cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0
+/// # type=PATH msg=audit(1653911717.020:1001): item=1 name=\"bar\" inode=2 dev=fd:01 mode=0100644 ouid=0 ogid=0 rdev=00:00 nametype=DELETE cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0
+/// # type=PROCTITLE msg=audit(1653911717.020:1001): proctitle=726D00626172
+/// # ";
+/// # let ev = auparse::read_events(&log[..])?.next().unwrap()?;
+/// // Who did what to what, how: "root deleted /tmp/bar using /usr/bin/rm".
+/// let n = ev.normalized.as_ref().unwrap();
+/// let line = format!(
+///     "{} {} {} using {}",
+///     String::from_utf8_lossy(n.subject_text().unwrap()),
+///     n.action.as_ref().unwrap(),
+///     n.object.primary.as_ref().unwrap().value,
+///     n.how.as_ref().unwrap(),
+/// );
+/// assert_eq!(line, "root deleted /tmp/bar using /usr/bin/rm");
+/// assert_eq!(n.kind.as_ref().unwrap(), "audit-rule");
+/// assert_eq!(n.key.as_ref().unwrap().value, "fsaction");
+/// # Ok::<(), auparse::Error>(())
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Normalized {
     /// Event kind (`auparse_normalize_get_event_kind`), e.g. `audit-rule`.
@@ -92,6 +198,12 @@ pub struct Normalized {
 }
 
 impl Normalized {
+    /// Who, as `ausearch` prints the subject: the primary subject's
+    /// [`NormField::subject_value`] (`system` for `unset`).
+    pub fn subject_text(&self) -> Option<&[u8]> {
+        self.subject.primary.as_ref().map(NormField::subject_value)
+    }
+
     /// Success or failure, from the results field.
     pub fn outcome(&self) -> Option<Outcome> {
         let r = self.results.as_ref()?;

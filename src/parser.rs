@@ -17,7 +17,28 @@ use std::ptr::NonNull;
 ///
 /// `next_event` lends an [`EventRef`] that borrows the parser, so it is not an
 /// [`Iterator`]: libauparse frees the previous event when it moves to the next.
-/// Use [`next_owned`](Self::next_owned) for owned events.
+/// [`events`](Self::events) is an iterator of owned events.
+///
+/// ```
+/// use auparse::Parser;
+/// let log = b"type=SYSCALL msg=audit(1.000:7): arch=c000003e syscall=2 success=no exit=-13 items=0 ppid=1 pid=2 auid=0 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts1 ses=3 comm=\"cat\" exe=\"/usr/bin/cat\" key=(null)
+/// type=PROCTITLE msg=audit(1.000:7): proctitle=636174
+/// type=DAEMON_START msg=audit(2.000:8): op=start ver=3.0.9 res=success
+/// ";
+/// let mut parser = Parser::from_bytes(log)?; // or Parser::from_file("/var/log/audit/audit.log")
+/// let (mut events, mut failed) = (0, 0);
+/// // Pull mode, no copies: each view lives until the next call.
+/// while let Some(mut ev) = parser.next_event()? {
+///     events += 1;
+///     if let Some(mut rec) = ev.record(0) {
+///         if rec.field("success").is_some_and(|f| f.raw() == b"no") {
+///             failed += 1;
+///         }
+///     }
+/// }
+/// assert_eq!((events, failed), (2, 1));
+/// # Ok::<(), auparse::Error>(())
+/// ```
 ///
 /// The event view holds the process-wide libauparse lock while it lives: drop
 /// it before calling into another parser on the same thread.
@@ -39,6 +60,18 @@ unsafe impl Send for Parser {}
 
 fn cpath(p: &Path) -> Result<CString> {
     CString::new(p.as_os_str().as_bytes()).map_err(|_| Error::Nul(p.display().to_string()))
+}
+
+/// [`Error::Call`] as [`Error::Open`] of `path`.
+fn with_path(e: Error, path: &Path) -> Error {
+    match e {
+        Error::Call { call, source } => Error::Open {
+            path: path.to_path_buf(),
+            call,
+            source,
+        },
+        e => e,
+    }
 }
 
 impl Parser {
@@ -64,21 +97,30 @@ impl Parser {
 
     /// Reads one log file (`AUSOURCE_FILE`).
     ///
+    /// ```
+    /// let err = auparse::Parser::from_file("/nonexistent/audit.log").err().unwrap();
+    /// assert!(err.to_string().starts_with("cannot open /nonexistent/audit.log: "), "{err}");
+    /// ```
+    ///
     /// # Errors
-    /// [`Error::Call`] if the file cannot be opened; [`Error::Nul`] for a path with a NUL byte.
+    /// [`Error::Open`] (naming the file) if it cannot be opened;
+    /// [`Error::Nul`] for a path with a NUL byte.
     pub fn from_file(path: impl AsRef<Path>) -> Result<Self> {
-        let c = cpath(path.as_ref())?;
+        let path = path.as_ref();
+        let c = cpath(path)?;
         Self::init(
             ffi::AUSOURCE_FILE,
             c.as_ptr().cast(),
             "auparse_init(AUSOURCE_FILE)",
         )
+        .map_err(|e| with_path(e, path))
     }
 
     /// Reads several log files in order, as one stream (`AUSOURCE_FILE_ARRAY`).
     ///
     /// # Errors
-    /// As [`from_file`](Self::from_file).
+    /// As [`from_file`](Self::from_file); [`Error::Open`] names the first
+    /// file that cannot be opened.
     pub fn from_files<P: AsRef<Path>>(paths: &[P]) -> Result<Self> {
         let owned: Vec<CString> = paths
             .iter()
@@ -91,6 +133,19 @@ impl Parser {
             ptrs.as_ptr().cast(),
             "auparse_init(AUSOURCE_FILE_ARRAY)",
         )
+        .map_err(|e| {
+            // libauparse does not say which one: the first that cannot be
+            // opened here.
+            let bad = paths
+                .iter()
+                .map(AsRef::as_ref)
+                .find(|p| std::fs::File::open(p).is_err())
+                .or_else(|| paths.first().map(AsRef::as_ref));
+            match bad {
+                Some(p) => with_path(e, p),
+                None => e,
+            }
+        })
     }
 
     /// Parses a byte buffer (`AUSOURCE_BUFFER`). libauparse reads text up to
@@ -188,7 +243,90 @@ impl Parser {
     pub fn next_owned(&mut self) -> Result<Option<Event>> {
         Ok(self.next_event()?.map(|mut ev| ev.to_event()))
     }
+
+    /// The remaining events, owned, as an [`Iterator`] ([`next_owned`](Self::next_owned)
+    /// until the end of the input). After an error the iterator ends.
+    ///
+    /// ```
+    /// let log = b"type=DAEMON_START msg=audit(1653911717.020:42): op=start ver=3.0.9 res=success
+    /// type=DAEMON_END msg=audit(1653911718.000:43): op=terminate auid=0 pid=1 res=success
+    /// ";
+    /// let mut parser = auparse::Parser::from_bytes(log)?;
+    /// let serials: Vec<u64> = parser.events().map(|ev| ev.map(|ev| ev.serial)).collect::<Result<_, _>>()?;
+    /// assert_eq!(serials, [42, 43]);
+    /// # Ok::<(), auparse::Error>(())
+    /// ```
+    pub fn events(&mut self) -> Events<'_> {
+        Events {
+            parser: self,
+            done: false,
+        }
+    }
+
+    /// Calls `f` with the raw libauparse handle, under the process-wide
+    /// lock, for a libauparse function this crate does not wrap. See
+    /// [`EventRef::with_raw`] for what `f` may do with it (and must not):
+    /// the same rules, and no event view of this parser is alive meanwhile.
+    ///
+    /// ```
+    /// let mut parser = auparse::Parser::from_bytes(b"type=DAEMON_START msg=audit(1.000:1): op=start\n")?;
+    /// // SAFETY: auparse_feed_has_data only reads the parser's state.
+    /// let has = parser.with_raw(|au| unsafe { auparse::ffi::auparse_feed_has_data(au) })?;
+    /// assert_eq!(has, 0);
+    /// # Ok::<(), auparse::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::Nested`] inside another libauparse call on this thread.
+    pub fn with_raw<R>(&mut self, f: impl FnOnce(*mut ffi::auparse_state_t) -> R) -> Result<R> {
+        let _guard = global::lock()?;
+        Ok(f(self.au.as_ptr()))
+    }
 }
+
+/// Iterator over a [`Parser`]'s owned events, made by [`Parser::events`].
+///
+/// ```
+/// # let log = b"type=SYSCALL msg=audit(1653911717.020:1001): arch=c000003e syscall=263 success=yes exit=0 a0=ffffff9c a1=5581f7c1e4c0 a2=0 a3=100 items=2 ppid=2000 pid=2002 auid=0 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts1 ses=3 comm=\"rm\" exe=\"/usr/bin/rm\" key=\"fsaction\"
+/// # type=CWD msg=audit(1653911717.020:1001): cwd=\"/tmp\"
+/// # type=PATH msg=audit(1653911717.020:1001): item=0 name=\"/tmp\" inode=1 dev=fd:01 mode=041777 ouid=0 ogid=0 rdev=00:00 nametype=PARENT cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0
+/// # type=PATH msg=audit(1653911717.020:1001): item=1 name=\"bar\" inode=2 dev=fd:01 mode=0100644 ouid=0 ogid=0 rdev=00:00 nametype=DELETE cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0
+/// # type=PROCTITLE msg=audit(1653911717.020:1001): proctitle=726D00626172
+/// # ";
+/// let mut parser = auparse::Parser::from_bytes(log)?;
+/// for ev in parser.events() {
+///     let ev = ev?;
+///     assert_eq!(ev.action().unwrap(), "deleted");
+/// }
+/// # Ok::<(), auparse::Error>(())
+/// ```
+pub struct Events<'p> {
+    parser: &'p mut Parser,
+    done: bool,
+}
+
+impl Iterator for Events<'_> {
+    type Item = Result<Event>;
+
+    fn next(&mut self) -> Option<Result<Event>> {
+        if self.done {
+            return None;
+        }
+        match self.parser.next_owned() {
+            Ok(Some(ev)) => Some(Ok(ev)),
+            Ok(None) => {
+                self.done = true;
+                None
+            }
+            Err(e) => {
+                self.done = true;
+                Some(Err(e))
+            }
+        }
+    }
+}
+
+impl std::iter::FusedIterator for Events<'_> {}
 
 impl Drop for Parser {
     fn drop(&mut self) {

@@ -9,6 +9,23 @@ use std::collections::VecDeque;
 use std::io::{ErrorKind, Read};
 
 /// Iterator over the owned events of a reader, made by [`read_events`].
+///
+/// ```
+/// # let log = b"type=SYSCALL msg=audit(1653911717.020:1001): arch=c000003e syscall=263 success=yes exit=0 a0=ffffff9c a1=5581f7c1e4c0 a2=0 a3=100 items=2 ppid=2000 pid=2002 auid=0 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts1 ses=3 comm=\"rm\" exe=\"/usr/bin/rm\" key=\"fsaction\"
+/// # type=CWD msg=audit(1653911717.020:1001): cwd=\"/tmp\"
+/// # type=PATH msg=audit(1653911717.020:1001): item=0 name=\"/tmp\" inode=1 dev=fd:01 mode=041777 ouid=0 ogid=0 rdev=00:00 nametype=PARENT cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0
+/// # type=PATH msg=audit(1653911717.020:1001): item=1 name=\"bar\" inode=2 dev=fd:01 mode=0100644 ouid=0 ogid=0 rdev=00:00 nametype=DELETE cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0
+/// # type=PROCTITLE msg=audit(1653911717.020:1001): proctitle=726D00626172
+/// # ";
+/// // Any reader: a file, a socket, stdin (auditd's plugin stream), a slice.
+/// let mut counts = std::collections::BTreeMap::new();
+/// for ev in auparse::read_events(&log[..])? {
+///     let ev = ev?;
+///     *counts.entry(ev.action().map(|a| a.to_string())).or_insert(0) += 1;
+/// }
+/// assert_eq!(counts[&Some("deleted".to_string())], 1);
+/// # Ok::<(), auparse::Error>(())
+/// ```
 pub struct ReadEvents<R> {
     reader: R,
     feeder: Feeder,

@@ -7,6 +7,22 @@ use std::fmt;
 
 /// How libauparse classifies a field, which decides how it is interpreted
 /// (`auparse_get_field_type`).
+///
+/// ```
+/// # let log = b"type=SYSCALL msg=audit(1653911717.020:1001): arch=c000003e syscall=263 success=yes exit=0 a0=ffffff9c a1=5581f7c1e4c0 a2=0 a3=100 items=2 ppid=2000 pid=2002 auid=0 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts1 ses=3 comm=\"rm\" exe=\"/usr/bin/rm\" key=\"fsaction\"
+/// # type=CWD msg=audit(1653911717.020:1001): cwd=\"/tmp\"
+/// # type=PATH msg=audit(1653911717.020:1001): item=0 name=\"/tmp\" inode=1 dev=fd:01 mode=041777 ouid=0 ogid=0 rdev=00:00 nametype=PARENT cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0
+/// # type=PATH msg=audit(1653911717.020:1001): item=1 name=\"bar\" inode=2 dev=fd:01 mode=0100644 ouid=0 ogid=0 rdev=00:00 nametype=DELETE cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0
+/// # type=PROCTITLE msg=audit(1653911717.020:1001): proctitle=726D00626172
+/// # ";
+/// # let ev = auparse::read_events(&log[..])?.next().unwrap()?;
+/// use auparse::FieldType;
+/// let types: Vec<FieldType> = ev.records[0].fields[1..3].iter().map(|f| f.field_type).collect();
+/// assert_eq!(types, [FieldType::Arch, FieldType::Syscall]);
+/// assert_eq!(ev.records[0].field("uid").unwrap().field_type, FieldType::Uid);
+/// assert_eq!("EscapedFile".parse::<FieldType>(), Ok(FieldType::EscapedFile));
+/// # Ok::<(), auparse::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 #[allow(missing_docs)]
@@ -113,6 +129,8 @@ impl FieldType {
     /// True for the types whose interpretation depends only on the raw value
     /// and the local user/group database (uids and gids). Used to cache
     /// interpretations; ENRICHED records carry their own names and bypass it.
+    /// Not part of the API.
+    #[doc(hidden)]
     pub fn is_id(self) -> bool {
         matches!(self, FieldType::Uid | FieldType::Gid)
     }
@@ -193,8 +211,16 @@ impl<'de> Deserialize<'de> for FieldType {
 /// An audit record type number (`type=` in the log, e.g. 1300 for SYSCALL).
 ///
 /// A newtype rather than an enum: the kernel and user space add record types
-/// all the time, and every number is valid. Common types have constants; the
-/// name of any type comes from libauparse ([`RecordRef::type_name`](crate::RecordRef::type_name)).
+/// all the time, and every number is valid. Common types have constants;
+/// [`name`](Self::name) and `Display` give the name libaudit knows it by,
+/// as [`RecordRef::type_name`](crate::RecordRef::type_name) does.
+///
+/// ```
+/// use auparse::RecordType;
+/// assert_eq!(RecordType::SYSCALL.to_string(), "SYSCALL");
+/// assert_eq!(RecordType(1300), RecordType::SYSCALL);
+/// assert_eq!(RecordType(99999).to_string(), "UNKNOWN[99999]"); // as ausearch prints it
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct RecordType(pub u32);
@@ -223,13 +249,82 @@ impl RecordType {
     }
 }
 
+type TypeToName = unsafe extern "C" fn(std::ffi::c_int) -> *const std::ffi::c_char;
+
+/// libaudit's `audit_msg_type_to_name`, found in the process (libauparse
+/// depends on libaudit), or else in `libaudit.so.1` loaded here (a program
+/// that calls no libauparse function may not have it loaded).
+fn type_to_name_fn() -> Option<TypeToName> {
+    static F: std::sync::OnceLock<Option<TypeToName>> = std::sync::OnceLock::new();
+    *F.get_or_init(|| {
+        let name = c"audit_msg_type_to_name".as_ptr();
+        // SAFETY: dlsym with RTLD_DEFAULT searches the objects already loaded
+        // and takes a NUL-terminated name; it has no other precondition.
+        let mut p = unsafe { libc::dlsym(libc::RTLD_DEFAULT, name) };
+        if p.is_null() {
+            // SAFETY: dlopen takes a NUL-terminated file name; the handle is
+            // never closed, so the symbol stays valid for the process.
+            let h = unsafe { libc::dlopen(c"libaudit.so.1".as_ptr(), libc::RTLD_LAZY) };
+            if !h.is_null() {
+                // SAFETY: `h` is a live handle; NUL-terminated name.
+                p = unsafe { libc::dlsym(h, name) };
+            }
+        }
+        if p.is_null() {
+            None
+        } else {
+            // SAFETY: the symbol is libaudit's
+            // `const char *audit_msg_type_to_name(int)`, whose C signature
+            // is exactly TypeToName.
+            Some(unsafe { std::mem::transmute::<*mut libc::c_void, TypeToName>(p) })
+        }
+    })
+}
+
+impl RecordType {
+    /// The type's name as libaudit spells it (`audit_msg_type_to_name`,
+    /// what `auparse_get_type_name` returns), e.g. `SYSCALL`; `None` for a
+    /// number it has no name for.
+    pub fn name(self) -> Option<&'static str> {
+        let f = type_to_name_fn()?;
+        let n = std::ffi::c_int::try_from(self.0).ok()?;
+        // SAFETY: audit_msg_type_to_name looks the number up in a static,
+        // read-only table and returns NULL or a pointer into it, valid and
+        // unchanged for the life of the process; no shared mutable state.
+        let p = unsafe { f(n) };
+        if p.is_null() {
+            return None;
+        }
+        // SAFETY: non-NULL, NUL-terminated, static (see above).
+        unsafe { std::ffi::CStr::from_ptr(p) }.to_str().ok()
+    }
+}
+
+/// The name ([`RecordType::name`]), or `UNKNOWN[n]` as `ausearch` prints a
+/// number without one. `{:?}` shows the number.
 impl fmt::Display for RecordType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)
+        match self.name() {
+            Some(n) => f.write_str(n),
+            None => write!(f, "UNKNOWN[{}]", self.0),
+        }
     }
 }
 
 /// How libauparse escapes interpreted values (`auparse_set_escape_mode`).
+///
+/// ```
+/// use auparse::EscapeMode;
+/// // A file name with a newline in it, hex-encoded by the kernel.
+/// let log = b"type=PATH msg=audit(1.000:1): item=0 name=610A62 inode=2 dev=fd:01 mode=0100644 ouid=0 ogid=0 rdev=00:00 nametype=CREATE\n";
+/// let name = |mode| -> auparse::Result<auparse::Bytes> {
+///     let ev = auparse::read_events_escaped(&log[..], mode)?.next().unwrap()?;
+///     Ok(ev.records[0].field("name").unwrap().interpreted.clone())
+/// };
+/// assert_eq!(name(EscapeMode::Raw)?, "a\nb");
+/// assert_eq!(name(EscapeMode::Tty)?, "a\\012b"); // as ausearch -i prints it
+/// # Ok::<(), auparse::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum EscapeMode {
@@ -260,6 +355,21 @@ impl EscapeMode {
 ///
 /// Serialized as `{"sec":S,"milli":M}`, exact for every value (a float
 /// would lose the milliseconds of far-off seconds).
+///
+/// ```
+/// # let log = b"type=SYSCALL msg=audit(1653911717.020:1001): arch=c000003e syscall=263 success=yes exit=0 a0=ffffff9c a1=5581f7c1e4c0 a2=0 a3=100 items=2 ppid=2000 pid=2002 auid=0 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts1 ses=3 comm=\"rm\" exe=\"/usr/bin/rm\" key=\"fsaction\"
+/// # type=CWD msg=audit(1653911717.020:1001): cwd=\"/tmp\"
+/// # type=PATH msg=audit(1653911717.020:1001): item=0 name=\"/tmp\" inode=1 dev=fd:01 mode=041777 ouid=0 ogid=0 rdev=00:00 nametype=PARENT cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0
+/// # type=PATH msg=audit(1653911717.020:1001): item=1 name=\"bar\" inode=2 dev=fd:01 mode=0100644 ouid=0 ogid=0 rdev=00:00 nametype=DELETE cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0
+/// # type=PROCTITLE msg=audit(1653911717.020:1001): proctitle=726D00626172
+/// # ";
+/// # let ev = auparse::read_events(&log[..])?.next().unwrap()?;
+/// let t = ev.timestamp;
+/// assert_eq!((t.sec, t.milli), (1653911717, 20));
+/// assert_eq!(t.to_datetime().unwrap().to_rfc3339(), "2022-05-30T11:55:17.020+00:00");
+/// let _when: std::time::SystemTime = t.into();
+/// # Ok::<(), auparse::Error>(())
+/// ```
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize,
 )]
@@ -274,5 +384,43 @@ impl Timestamp {
     /// Seconds as a float (`1653911717.02`), the original tool's `timestamp`.
     pub fn as_f64(self) -> f64 {
         self.sec as f64 + f64::from(self.milli) / 1000.0
+    }
+
+    /// The time as a [`SystemTime`](std::time::SystemTime).
+    ///
+    /// ```
+    /// use std::time::{Duration, UNIX_EPOCH};
+    /// let t = auparse::Timestamp { sec: 1653911717, milli: 20 };
+    /// assert_eq!(t.to_system_time(), UNIX_EPOCH + Duration::from_millis(1653911717020));
+    /// ```
+    pub fn to_system_time(self) -> std::time::SystemTime {
+        let milli = std::time::Duration::from_millis(u64::from(self.milli));
+        let secs = std::time::Duration::from_secs(self.sec.unsigned_abs());
+        if self.sec >= 0 {
+            std::time::UNIX_EPOCH + secs + milli
+        } else {
+            std::time::UNIX_EPOCH - secs + milli
+        }
+    }
+
+    /// The time as a chrono [`DateTime<Utc>`](chrono::DateTime); `None` if
+    /// it is out of chrono's range (or `milli` is over 999).
+    ///
+    /// ```
+    /// let t = auparse::Timestamp { sec: 1653911717, milli: 20 };
+    /// let dt = t.to_datetime().unwrap();
+    /// assert_eq!(dt.to_rfc3339(), "2022-05-30T11:55:17.020+00:00");
+    /// ```
+    pub fn to_datetime(self) -> Option<chrono::DateTime<chrono::Utc>> {
+        if self.milli > 999 {
+            return None;
+        }
+        chrono::DateTime::from_timestamp(self.sec, self.milli * 1_000_000)
+    }
+}
+
+impl From<Timestamp> for std::time::SystemTime {
+    fn from(t: Timestamp) -> Self {
+        t.to_system_time()
     }
 }

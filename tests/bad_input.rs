@@ -185,10 +185,9 @@ fn garbage_empty_and_comment_lines_between_events_and_records() {
         };
         assert_eq!(ev, &feed_in_chunks(&clean, 4096)[0]);
     }
-    assert_eq!(
-        events[1].records[2].field("name").unwrap().interpreted,
-        "/home/u/new file"
-    );
+    let name = events[1].records[2].field("name").unwrap();
+    assert_eq!(name.interpreted, "new file");
+    assert_eq!(name.realpath.as_ref().unwrap(), "/home/u/new file");
 }
 
 #[test]

@@ -285,7 +285,13 @@ fn path_records(ev: &Event) -> Vec<PathRec> {
         .map(|r| {
             let raw_name = raw_name(r);
             PathRec {
-                name: field(r, "name").unwrap().to_vec(),
+                name: r
+                    .field("name")
+                    .unwrap()
+                    .realpath
+                    .as_deref()
+                    .unwrap()
+                    .to_vec(),
                 dirfd_relative,
                 raw_name,
                 nametype: String::from_utf8(field(r, "nametype").unwrap().to_vec()).unwrap(),

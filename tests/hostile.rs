@@ -48,6 +48,7 @@ fn must_have(name: &str) -> &'static [u64] {
         "msg-audit-garbage.log" => &[90, 93],
         "no-final-newline.log" => &[110, 111],
         "null-values.log" => &[1001, 1002],
+        "proctitle-null-prefix.log" => &[1101, 1102, 1103],
         "nul-bytes.log" => &[20, 23],
         "out-of-order.log" => &[69, 70, 71, 72, 73],
         "serial-rollover.log" => &[4294967295, 4294967296, 1],

@@ -75,7 +75,7 @@ fn print_event(ev: &mut EventRef<'_>, number: usize, out: &mut Vec<u8>) {
     let ts = ev.timestamp();
     let serial = ev.serial();
     // auparse_get_timestamp's host: auparse_get_node copies the same string.
-    let host = ev.node().unwrap_or_else(|| b"?".to_vec());
+    let host = ev.node().map_or_else(|| b"?".to_vec(), |n| n.to_vec());
     writeln!(out, "event {number} has {} records", ev.num_records()).unwrap();
     let mut records = ev.records();
     let mut record_number = 1;

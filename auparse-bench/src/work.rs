@@ -177,7 +177,7 @@ pub fn owned_events(path: &Path) -> io::Result<Outcome> {
                 sum = sum
                     .wrapping_add(f.name.len() as u64)
                     .wrapping_add(f.raw.len() as u64)
-                    .wrapping_add(f.interpreted.len() as u64);
+                    .wrapping_add(f.realpath_or_interpreted().len() as u64);
             }
         }
         if let Some(n) = &event.normalized {

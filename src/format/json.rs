@@ -318,7 +318,7 @@ fn write_records(records: &[Record], out: &mut Vec<u8>) {
         let mut first = true;
         for &(name, i) in &seen {
             let f = &r.fields[i];
-            if f.raw != f.interpreted {
+            if f.raw != *f.realpath_or_interpreted() {
                 if !first {
                     out.push(b',');
                 }

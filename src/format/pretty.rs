@@ -182,8 +182,8 @@ pub fn write_event(ev: &Event, changes: &[FsChange], opts: &PrettyOptions, out: 
                 out.push(b' ');
             }
             out.extend_from_slice(b" = ");
-            write_escaped(out, &f.interpreted);
-            if f.raw != f.interpreted {
+            write_escaped(out, f.realpath_or_interpreted());
+            if f.raw != *f.realpath_or_interpreted() {
                 out.extend_from_slice(b"  ");
                 st.put(out, "2", |out| {
                     out.push(b'(');

@@ -16,6 +16,16 @@ pub(crate) struct Tally {
     pub(crate) mismatches: Vec<String>,
 }
 
+/// A field whose libauparse 3.0.9 interpretation reads past its buffer (a
+/// PROCTITLE value starting with `(null)` and going on): the views answer
+/// the raw value instead (`FieldRef::interpreted`), and libauparse is not
+/// asked here either, since its answer is whatever lies in memory.
+fn libauparse_overreads(f: &crate::FieldRef<'_>) -> bool {
+    f.field_type() == crate::FieldType::Proctitle
+        && f.raw().len() > 6
+        && f.raw().starts_with(b"(null)")
+}
+
 /// Every field of the current event: the views' type and interpretation
 /// against libauparse's own calls on the same field.
 pub(crate) fn check_event(ev: &mut crate::EventRef<'_>, t: &mut Tally, what: &str) {
@@ -23,6 +33,9 @@ pub(crate) fn check_event(ev: &mut crate::EventRef<'_>, t: &mut Tally, what: &st
     while let Some(mut rec) = recs.next() {
         let mut fields = rec.fields();
         while let Some(f) = fields.next() {
+            if libauparse_overreads(&f) {
+                continue;
+            }
             t.fields += 1;
             let view_type = f.field_type();
             let view_interp = f.interpreted().to_vec();
@@ -163,13 +176,17 @@ pub(crate) fn check_owned(ev: &mut crate::EventRef<'_>, t: &mut Tally, what: &st
         let mut fields = rec.fields();
         let mut fi = 0;
         while let Some(f) = fields.next() {
+            if libauparse_overreads(&f) {
+                fi += 1;
+                continue;
+            }
             t.fields += 1;
             // SAFETY: live parser on the field `f` views, lock held by the
             // feed call running this callback.
             let c_interp = unsafe { cbytes(ffi::auparse_interpret_field(f.raw_state())) }
                 .unwrap_or_else(|| f.raw());
             let mine = &owned.records[ri].fields[fi];
-            if mine.interpreted[..] != *c_interp {
+            if mine.realpath_or_interpreted()[..] != *c_interp {
                 t.mismatches.push(format!(
                     "{what}: owned field {:?} ({:?}): {:?} vs libauparse {:?}",
                     String::from_utf8_lossy(f.name()),

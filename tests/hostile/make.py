@@ -129,3 +129,13 @@ write("null-values.log", [
     b'type=PROCTITLE msg=audit(1653911717.020:1001): proctitle=(null)\n',
     b"type=USER_LOGIN msg=audit(1653911718.020:1002): pid=1 uid=0 auid=4294967295 ses=4294967295 subj=(null) msg='op=login acct=(null) exe=(null) hostname=(null) addr=(null) terminal=(null) res=failed'\n",
 ])
+
+# A PROCTITLE value that starts with (null) and goes on: libauparse 3.0.9's
+# interpretation of it is an unterminated buffer (found by fuzzing under
+# AddressSanitizer); ours is the raw value. .ci/valgrind runs every
+# subcommand on this file.
+write("proctitle-null-prefix.log", [
+    b"type=PROCTITLE msg=audit(1653911717.020:1101): proctitle=(null)syscall=2\n",
+    b"type=PROCTITLE msg=audit(1653911718.020:1102): proctitle=(null)xxxxxxxxxxxxxxxxxxxxxxxxx\n",
+    b"type=PROCTITLE msg=audit(1653911719.020:1103): proctitle=(null)\n",
+])
