@@ -53,6 +53,19 @@ use std::time::{Duration, Instant};
 
 /// Which stage groups records into events in a [`Feeder`](crate::Feeder)
 /// (see [`Feeder::set_grouping`](crate::Feeder::set_grouping)).
+///
+/// ```
+/// use auparse::{Feeder, Grouping};
+///
+/// let mut feeder = Feeder::new()?;
+/// assert_eq!(feeder.grouping(), Grouping::Libauparse); // the default
+/// feeder.set_grouping(Grouping::Ausearch); // ausearch's events, in its order
+/// let mut serials = Vec::new();
+/// feeder.feed(b"type=DAEMON_START msg=audit(1700000000.000:1): op=start ver=3.0.9 res=success\n", |ev| serials.push(ev.serial()))?;
+/// feeder.flush(|ev| serials.push(ev.serial()))?;
+/// assert_eq!(serials, [1]);
+/// # Ok::<(), auparse::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Grouping {
     /// libauparse's feed mode groups the records (the default): events come

@@ -48,6 +48,18 @@ use std::ops::Deref;
 ///
 /// Short strings (up to 22 bytes: field names, numbers, most values) are kept
 /// inline, without a heap allocation: an event holds hundreds of them.
+///
+/// ```
+/// use auparse::Bytes;
+///
+/// let name = Bytes::from(&b"caf\xe9\n.txt"[..]); // Latin-1, with a newline
+/// assert_eq!(&name[..], b"caf\xe9\n.txt"); // the bytes, as the kernel logged them
+/// assert_eq!(name.as_str(), None); // not UTF-8
+/// assert_eq!(name.to_string(), "caf\\xe9\\x0a.txt"); // one line, lossless
+/// assert_eq!(serde_json::to_string(&name).unwrap(), r#""caf\\xe9\n.txt""#);
+/// let back: Bytes = serde_json::from_str(r#""caf\\xe9\n.txt""#).unwrap();
+/// assert_eq!(back, name);
+/// ```
 #[derive(Clone)]
 pub struct Bytes(Repr);
 
@@ -278,6 +290,11 @@ pub fn escape_text(bytes: &[u8]) -> Cow<'_, str> {
 
 /// Text that is not in the [escaping scheme](self): a backslash followed by
 /// something other than a backslash or `x` and two hex digits.
+///
+/// ```
+/// let err = auparse::bytes::unescape("a\\qb").unwrap_err();
+/// assert_eq!(err.offset, 1);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("bad escape at byte {offset}: a backslash must be followed by a backslash or xHH")]
 pub struct UnescapeError {

@@ -20,6 +20,14 @@ use serde::Serialize;
 use std::collections::{HashSet, VecDeque};
 
 /// What happened to a path.
+///
+/// ```
+/// use auparse::ChangeKind;
+/// let k: ChangeKind = "dir-created".parse().unwrap();
+/// assert_eq!(k, ChangeKind::DirCreated);
+/// assert_eq!(k.as_str(), "dir-created");
+/// assert_eq!(ChangeKind::Deleted.specific_action(), "deleted");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 #[non_exhaustive]
@@ -137,6 +145,28 @@ impl std::str::FromStr for ChangeKind {
 ///
 /// Serializes (and deserializes) as the JSON object described at
 /// [`format::json::write_change`](crate::format::json::write_change).
+///
+/// ```
+/// use auparse::{ChangeKind, FsChange, FsTracker};
+///
+/// let log = b"type=SYSCALL msg=audit(1700000000.000:7): arch=c000003e syscall=87 success=yes exit=0 a0=1 a1=2 a2=3 a3=4 items=2 ppid=1 pid=2 auid=0 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=(none) ses=1 comm=\"rm\" exe=\"/usr/bin/rm\" key=\"k\"
+/// type=CWD msg=audit(1700000000.000:7): cwd=\"/srv\"
+/// type=PATH msg=audit(1700000000.000:7): item=0 name=\"/srv\" inode=10 dev=fd:01 mode=040755 ouid=0 ogid=0 rdev=00:00 nametype=PARENT cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0
+/// type=PATH msg=audit(1700000000.000:7): item=1 name=\"old.txt\" inode=11 dev=fd:01 mode=0100644 ouid=0 ogid=0 rdev=00:00 nametype=DELETE cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0
+/// ";
+/// let mut tracker = FsTracker::default();
+/// let mut changes: Vec<FsChange> = Vec::new();
+/// for ev in auparse::read_events(&log[..])? {
+///     changes.extend(tracker.changes(&ev?));
+/// }
+/// changes.extend(tracker.flush());
+/// assert_eq!(changes[0].kind, ChangeKind::Deleted);
+/// assert_eq!(&changes[0].path[..], b"/srv/old.txt");
+/// // One JSON object per change, read back into an equal value.
+/// let json = serde_json::to_string(&changes[0]).unwrap();
+/// assert_eq!(serde_json::from_str::<FsChange>(&json).unwrap(), changes[0]);
+/// # Ok::<(), auparse::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct FsChange {
@@ -622,6 +652,28 @@ fn key_of(md: &std::fs::Metadata) -> Key {
 /// Bounded: at most `capacity` entries are remembered (oldest forgotten
 /// first; 14,336 by default) and at most `capacity` or 4,096 changes wait,
 /// whichever is less.
+///
+/// ```
+/// use auparse::FsTracker;
+///
+/// let log = b"type=SYSCALL msg=audit(1700000000.000:7): arch=c000003e syscall=87 success=yes exit=0 a0=1 a1=2 a2=3 a3=4 items=2 ppid=1 pid=2 auid=0 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=(none) ses=1 comm=\"rm\" exe=\"/usr/bin/rm\" key=\"k\"
+/// type=CWD msg=audit(1700000000.000:7): cwd=\"/srv\"
+/// type=PATH msg=audit(1700000000.000:7): item=0 name=\"/srv\" inode=10 dev=fd:01 mode=040755 ouid=0 ogid=0 rdev=00:00 nametype=PARENT cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0
+/// type=PATH msg=audit(1700000000.000:7): item=1 name=\"old.txt\" inode=11 dev=fd:01 mode=0100644 ouid=0 ogid=0 rdev=00:00 nametype=DELETE cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0
+/// ";
+/// let mut tracker = FsTracker::default();
+/// let mut paths = Vec::new();
+/// for ev in auparse::read_events(&log[..])? {
+///     for c in tracker.changes(&ev?) {
+///         paths.push(c.path.to_string());
+///     }
+/// }
+/// for c in tracker.flush() {
+///     paths.push(c.path.to_string()); // changes still waiting for a directory
+/// }
+/// assert_eq!(paths, ["/srv/old.txt"]);
+/// # Ok::<(), auparse::Error>(())
+/// ```
 #[derive(Debug)]
 pub struct FsTracker {
     nodes: FxMap<Key, Node>,

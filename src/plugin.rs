@@ -59,7 +59,26 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// What receives the events of [`run`].
+/// What receives the events of [`run`] (an example is in the
+/// [module](self) docs).
+///
+/// ```
+/// use auparse::plugin::Handler;
+/// use auparse::Event;
+///
+/// /// Keeps the serials; a full list is an error that stops the loop.
+/// struct Serials(Vec<u64>);
+/// impl Handler for Serials {
+///     type Error = auparse::Error;
+///     fn events(&mut self, batch: &mut Vec<Event>) -> Result<(), auparse::Error> {
+///         if self.0.len() > 1_000_000 {
+///             return Err(std::io::Error::other("too many events").into());
+///         }
+///         self.0.extend(batch.iter().map(|ev| ev.serial));
+///         Ok(())
+///     }
+/// }
+/// ```
 pub trait Handler {
     /// The handler's error. Read and parse errors of the loop convert into
     /// it, so one type carries both.
@@ -78,6 +97,16 @@ pub trait Handler {
 }
 
 /// Options of [`run`].
+///
+/// ```
+/// use std::time::Duration;
+/// // As the auparse-fsaction plugin runs: a reading thread, small writes
+/// // gathered for 5 ms, the caller's flush.
+/// let mut opts = auparse::plugin::LoopOptions::default();
+/// opts.read_ahead = 256 << 20;
+/// opts.coalesce = Duration::from_millis(5);
+/// assert_eq!(opts.idle, Duration::from_millis(500));
+/// ```
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct LoopOptions {

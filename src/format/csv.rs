@@ -30,6 +30,14 @@ use crate::event::Event;
 use crate::normalize::{NormField, Normalized};
 
 /// The optional columns, as ausearch's `--extra-*` flags.
+///
+/// ```
+/// use auparse::format::csv::{CsvOptions, CsvWriter};
+/// let opts = CsvOptions { extra_time: true, extra_keys: true, ..CsvOptions::default() };
+/// let mut out = Vec::new();
+/// CsvWriter::new(opts).header(&mut out);
+/// assert!(out.ends_with(b",KEY\n"));
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct CsvOptions {
     /// `--extra-time`: `YEAR,MONTH,DAY,WEEKDAY,HOUR,MILLI,GMT_OFFSET` after `TIME`.
@@ -45,6 +53,18 @@ pub struct CsvOptions {
 
 /// Writes ausearch's csv: [`header`](Self::header) once, then a
 /// [`row`](Self::row) per event. Stateless; each call appends to `out`.
+///
+/// ```
+/// use auparse::format::csv::CsvWriter;
+/// let csv = CsvWriter::default();
+/// let mut out = Vec::new();
+/// csv.header(&mut out);
+/// for ev in auparse::read_events(&b"type=DAEMON_START msg=audit(1700000000.000:1): op=start ver=3.0.9 auid=4294967295 pid=1 uid=0 ses=4294967295 res=success\n"[..])? {
+///     csv.row(&ev?, &mut out);
+/// }
+/// assert_eq!(out.iter().filter(|&&b| b == b'\n').count(), 2); // header + one row
+/// # Ok::<(), auparse::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct CsvWriter {
     opts: CsvOptions,

@@ -40,6 +40,17 @@ use chrono::{DateTime, FixedOffset, Local, TimeZone, Utc};
 use std::io::Write as _;
 
 /// Options of the JSON writer.
+///
+/// ```
+/// use auparse::format::json::{write_event, JsonOptions};
+/// let mut out = Vec::new();
+/// for ev in auparse::read_events(&b"type=DAEMON_START msg=audit(1700000000.000:1): op=start ver=3.0.9 res=success\n"[..])? {
+///     write_event(&ev?, &[], &JsonOptions::new(false), &mut out);
+/// }
+/// let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+/// assert_eq!(v["datetime"], "2023-11-14T22:13:20.000+00:00");
+/// # Ok::<(), auparse::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct JsonOptions {

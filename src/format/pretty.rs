@@ -19,6 +19,16 @@ use crate::normalize::Outcome;
 use std::io::Write as _;
 
 /// Options of the pretty writer.
+///
+/// ```
+/// use auparse::format::pretty::{write_event, PrettyOptions};
+/// let mut out = Vec::new();
+/// for ev in auparse::read_events(&b"type=DAEMON_START msg=audit(1700000000.000:1): op=start ver=3.0.9 res=success\n"[..])? {
+///     write_event(&ev?, &[], &PrettyOptions::new(false, false), &mut out);
+/// }
+/// assert!(out.starts_with(b"2023-11-14T22:13:20.000+00:00 #1 "));
+/// # Ok::<(), auparse::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct PrettyOptions {

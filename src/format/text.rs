@@ -30,6 +30,16 @@ use crate::normalize::Normalized;
 use crate::types::{FieldType, RecordType};
 
 /// Options of the text format. None yet: the output is fixed by ausearch.
+///
+/// ```
+/// use auparse::format::text::{write_text, TextOptions};
+/// let mut out = Vec::new();
+/// for ev in auparse::read_events(&b"type=DAEMON_START msg=audit(1700000000.000:1): op=start ver=3.0.9 res=success\n"[..])? {
+///     write_text(&ev?, &TextOptions::default(), &mut out);
+/// }
+/// assert!(out.starts_with(b"At ") && out.ends_with(b"\n"));
+/// # Ok::<(), auparse::Error>(())
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct TextOptions {}
