@@ -435,6 +435,14 @@ impl EventRef<'_> {
 
     /// [`to_event`](Self::to_event) with options: what to compute beyond
     /// the records.
+    // One function of about 100 lines on purpose: it is the hottest path of
+    // every command (one walk of libauparse's cursors per event, each field
+    // decided where it is read: type cache, own ENRICHED entry, raw rule,
+    // interpretation cache, file-name decoding), and the per-field state
+    // (record, cursor, key finder, arena) would otherwise be threaded
+    // through helpers field by field. The per-field decisions themselves
+    // live in their rooms (typecache, enriched, interp_rule, interpcache,
+    // escaped).
     pub fn to_event_with(&mut self, opts: EventOptions) -> Event {
         static KEY_EQ: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
             std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"key="));
