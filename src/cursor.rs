@@ -699,7 +699,7 @@ impl<'f> FieldRef<'f> {
     /// libauparse's type number for the field (cached per record type and
     /// name where it cannot depend on the value).
     #[inline]
-    fn type_number(&self) -> u32 {
+    pub(crate) fn type_number(&self) -> u32 {
         let known = self.field_type.get();
         if known != u32::MAX {
             return known;
@@ -800,15 +800,8 @@ impl<'f> FieldRef<'f> {
             // What libauparse would return: a copy of the raw value.
             return self.raw();
         }
-        if self.type_number() == ffi::AUPARSE_TYPE_PROCTITLE
-            && self.raw().len() > 6
-            && self.raw().starts_with(b"(null)")
-        {
-            // libauparse 3.0.9 returns an unterminated buffer for such a
-            // value (`strlen` then reads past it: found by the fuzz target
-            // `feeder_formats` under AddressSanitizer; `ausearch -i` reads
-            // the same uninitialised bytes). It is not hex and not quoted,
-            // so nothing is decoded: the interpretation is the raw value.
+        if crate::interp_rule::libauparse_overreads(self.type_number(), self.raw()) {
+            // libauparse would return an unterminated buffer.
             return self.raw();
         }
         if self.type_number() == ffi::AUPARSE_TYPE_ESCAPED_FILE {

@@ -30,3 +30,14 @@ pub(crate) fn interpretation_is_raw(field_type: u32) -> bool {
         && (field_type == auparse_sys::AUPARSE_TYPE_UNCLASSIFIED
             || field_type == auparse_sys::AUPARSE_TYPE_MAC_LABEL)
 }
+
+/// True for a value whose libauparse 3.0.9 interpretation reads past its
+/// buffer: a PROCTITLE value that starts with `(null)` and goes on (found by
+/// the fuzz target `feeder_formats` under AddressSanitizer; `ausearch -i`
+/// reads the same uninitialised bytes). It is not hex and not quoted, so
+/// nothing is decoded: its interpretation is the raw value, and libauparse
+/// must not be asked.
+#[inline]
+pub(crate) fn libauparse_overreads(field_type: u32, raw: &[u8]) -> bool {
+    field_type == auparse_sys::AUPARSE_TYPE_PROCTITLE && raw.len() > 6 && raw.starts_with(b"(null)")
+}

@@ -203,24 +203,22 @@ where
 impl<H: Handler> Loop<'_, H> {
     /// Reads on this thread: poll with the idle interval as timeout.
     fn read_here<R: Read>(&mut self, input: &mut R, fd: i32) -> Result<(), H::Error> {
-        let opts = self.opts;
-        let lp = self;
         let mut buf = vec![0u8; CHUNK];
-        let timeout = opts.idle.as_millis().min(i32::MAX as u128) as i32;
+        let timeout = self.opts.idle.as_millis().min(i32::MAX as u128) as i32;
         loop {
-            if lp.stopped() {
-                lp.drain_readable(input, fd, &mut buf)?;
+            if self.stopped() {
+                self.drain_readable(input, fd, &mut buf)?;
                 break;
             }
             match poll_in(fd, timeout) {
                 Ok(false) => {
-                    lp.idle()?;
+                    self.idle()?;
                     continue;
                 }
                 Ok(true) => {}
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {
                     // A signal (SIGTERM, SIGHUP): check the flag, age, go on.
-                    lp.idle()?;
+                    self.idle()?;
                     continue;
                 }
                 Err(e) => return Err(Error::Io(e).into()),
@@ -228,9 +226,9 @@ impl<H: Handler> Loop<'_, H> {
             match input.read(&mut buf) {
                 Ok(0) => break,
                 Ok(n) => {
-                    lp.feed(&buf[..n])?;
-                    if n < buf.len() && !opts.coalesce.is_zero() && !lp.stopped() {
-                        std::thread::sleep(opts.coalesce);
+                    self.feed(&buf[..n])?;
+                    if n < buf.len() && !self.opts.coalesce.is_zero() && !self.stopped() {
+                        std::thread::sleep(self.opts.coalesce);
                     }
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}

@@ -23,9 +23,10 @@ fn event(serial: u64) -> String {
     )
 }
 
-struct Send(mpsc::Sender<u64>);
+/// Forwards each event's serial to the test thread.
+struct Forward(mpsc::Sender<u64>);
 
-impl Handler for Send {
+impl Handler for Forward {
     type Error = auparse::Error;
     fn events(&mut self, batch: &mut Vec<Event>) -> auparse::Result<()> {
         for ev in batch.drain(..) {
@@ -43,7 +44,7 @@ fn a_quiet_open_stream_still_delivers_its_events() {
         let mut feeder = Feeder::new().unwrap();
         let mut opts = LoopOptions::default();
         opts.idle = Duration::from_millis(200);
-        plugin::run(&mut feeder, reader, &opts, &mut Send(tx)).unwrap();
+        plugin::run(&mut feeder, reader, &opts, &mut Forward(tx)).unwrap();
     });
     writer.write_all(event(1).as_bytes()).unwrap();
     // The writer stays open and silent: the event comes by wall-clock
@@ -78,7 +79,7 @@ fn a_stop_reads_what_was_written_and_flushes() {
     let mut feeder = Feeder::new().unwrap();
     let mut opts = LoopOptions::default();
     opts.stop = Some(stop);
-    plugin::run(&mut feeder, reader, &opts, &mut Send(tx)).unwrap();
+    plugin::run(&mut feeder, reader, &opts, &mut Forward(tx)).unwrap();
     let got: Vec<u64> = rx.try_iter().collect();
     assert_eq!(got, (10..20).collect::<Vec<_>>());
     drop(writer);
@@ -143,7 +144,7 @@ fn read_ahead_delivers_everything_in_order() {
         opts.read_ahead = 1 << 20;
         opts.coalesce = Duration::from_millis(5);
         opts.stop = Some(stop2);
-        plugin::run(&mut feeder, reader, &opts, &mut Send(tx)).unwrap();
+        plugin::run(&mut feeder, reader, &opts, &mut Forward(tx)).unwrap();
     });
     writer.write_all(event(1).as_bytes()).unwrap();
     assert_eq!(

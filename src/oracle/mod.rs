@@ -16,14 +16,11 @@ pub(crate) struct Tally {
     pub(crate) mismatches: Vec<String>,
 }
 
-/// A field whose libauparse 3.0.9 interpretation reads past its buffer (a
-/// PROCTITLE value starting with `(null)` and going on): the views answer
-/// the raw value instead (`FieldRef::interpreted`), and libauparse is not
-/// asked here either, since its answer is whatever lies in memory.
+/// A field libauparse must not be asked about
+/// ([`crate::interp_rule::libauparse_overreads`]): its answer is whatever lies
+/// in memory.
 fn libauparse_overreads(f: &crate::FieldRef<'_>) -> bool {
-    f.field_type() == crate::FieldType::Proctitle
-        && f.raw().len() > 6
-        && f.raw().starts_with(b"(null)")
+    crate::interp_rule::libauparse_overreads(f.type_number(), f.raw())
 }
 
 /// Every field of the current event: the views' type and interpretation
