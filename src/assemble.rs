@@ -60,6 +60,7 @@ use std::time::{Duration, Instant};
 /// let mut feeder = Feeder::new()?;
 /// assert_eq!(feeder.grouping(), Grouping::Libauparse); // the default
 /// feeder.set_grouping(Grouping::Ausearch); // ausearch's events, in its order
+/// feeder.set_grouping(Grouping::Indexed); // libauparse's, without its scans
 /// let mut serials = Vec::new();
 /// feeder.feed(b"type=DAEMON_START msg=audit(1700000000.000:1): op=start ver=3.0.9 res=success\n", |ev| serials.push(ev.serial()))?;
 /// feeder.flush(|ev| serials.push(ev.serial()))?;
@@ -82,6 +83,21 @@ pub enum Grouping {
     /// arrives, at [`Feeder::age_events`](crate::Feeder::age_events), or at
     /// [`Feeder::flush`](crate::Feeder::flush).
     Ausearch,
+    /// A Rust stage applies libauparse's own feed-mode rules (the same
+    /// events, records and order as [`Libauparse`](Self::Libauparse), at the
+    /// same moments), and gives each complete event to libauparse alone.
+    /// It finds an event by a hash lookup and the next one to deliver from
+    /// a heap, where libauparse 3.0.9 scans every event it holds for each
+    /// record: when one event's last records come late (a process that
+    /// waited in the kernel's audit backlog under a burst) and every newer
+    /// event waits behind it, libauparse slows down with the number held,
+    /// and holds them parsed, at several times the size of the lines kept
+    /// here. The `auparse-fsaction` plugin uses it.
+    ///
+    /// A line whose record type is not of the usual shape (see the crate's
+    /// tests) is read by a second, private libauparse parser, alone, to
+    /// learn what libauparse makes of it.
+    Indexed,
 }
 
 const AUDIT_FIRST_EVENT: i32 = 1300;
@@ -187,8 +203,29 @@ fn next_word<'a>(rest: &mut &'a [u8]) -> Option<&'a [u8]> {
 fn parse_line(line: &[u8], timeout: i64) -> Option<Parsed<'_>> {
     match parse_plain(line) {
         Some(p) => Some(p),
-        None => parse_any(line, timeout),
+        None => parse_any(line, timeout, NodeRule::Ausearch),
     }
+}
+
+/// Reads a line's key as libauparse 3.0.9's feed mode does
+/// (`extract_timestamp` and `str2event` in `auparse.c`), or `None` for a
+/// line it skips. The one difference from `ausearch`: a first word starting
+/// with `n` is a node name only if it is longer than five bytes; a shorter
+/// one is read as the type word.
+fn parse_line_feed(line: &[u8], timeout: i64) -> Option<Parsed<'_>> {
+    match parse_plain(line) {
+        Some(p) => Some(p),
+        None => parse_any(line, timeout, NodeRule::Libauparse),
+    }
+}
+
+/// When the first word of a line names its node.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum NodeRule {
+    /// Any first word starting with `n` (`ausearch`).
+    Ausearch,
+    /// A first word starting with `n` and longer than five bytes (libauparse).
+    Libauparse,
 }
 
 /// Digits at the start of `s`, as a number, and how many there were; at
@@ -244,8 +281,8 @@ fn parse_plain(line: &[u8]) -> Option<Parsed<'_>> {
     })
 }
 
-/// [`parse_line`] for any line.
-fn parse_any(line: &[u8], timeout: i64) -> Option<Parsed<'_>> {
+/// [`parse_line`] (or [`parse_line_feed`]) for any line.
+fn parse_any(line: &[u8], timeout: i64, rule: NodeRule) -> Option<Parsed<'_>> {
     let limit = if line.first() == Some(&b'n') { 340 } else { 80 };
     let mut head = &line[..line.len().min(limit)];
     if let Some(nul) = memchr::memchr(0, head) {
@@ -254,7 +291,7 @@ fn parse_any(line: &[u8], timeout: i64) -> Option<Parsed<'_>> {
     let mut rest = head;
     let mut word = next_word(&mut rest)?;
     let mut node = None;
-    if word[0] == b'n' {
+    if word[0] == b'n' && (rule == NodeRule::Ausearch || word.len() > 5) {
         node = Some(word.get(5..).unwrap_or(&[]));
         word = next_word(&mut rest)?;
     }
@@ -308,6 +345,9 @@ struct Pending {
     born: Instant,
     /// Tells this event from a later one in the same slot.
     id: u64,
+    /// The type of its last record as libauparse reads it
+    /// ([`Grouping::Indexed`] only).
+    last_type: i32,
 }
 
 /// True if the event `id` still holds `slot` and is being built.
@@ -343,6 +383,67 @@ pub(crate) struct Assembler {
     types: FxMap<Box<[u8]>, i32>,
     /// Buffers of released events, for reuse.
     spare: Vec<Vec<u8>>,
+    /// [`Grouping::Indexed`]: events (id, slot) whose last record libauparse
+    /// failed to parse; libauparse checks their last record's type only at
+    /// its next check of all events.
+    unchecked: Vec<(u64, usize)>,
+}
+
+/// What libauparse makes of one record line ([`Grouping::Indexed`]): the
+/// record type it reads, and whether it parsed the line (`aup_list_append`
+/// returned 0). A line it fails to parse (an `AVC` whose permissions run
+/// over 255 bytes) starts no event; joined to an event, it stays there, but
+/// libauparse skips its check of events after it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct LineType {
+    pub(crate) rtype: i32,
+    pub(crate) parsed: bool,
+}
+
+/// The part of the key of a line that [`Grouping::Indexed`] asks libauparse
+/// about: seconds, milliseconds, serial and node name, as libauparse read
+/// them.
+pub(crate) struct LineKey<'a> {
+    pub(crate) sec: i64,
+    pub(crate) milli: u32,
+    pub(crate) serial: u64,
+    pub(crate) node: Option<&'a [u8]>,
+}
+
+/// libauparse 3.0.9's test (`au_check_events`) for an event that is complete
+/// with the record it last appended.
+fn ends_event(t: i32) -> bool {
+    t == AUDIT_EOE || is_single_record_type(t)
+}
+
+/// The type name of a line whose record type libauparse reads without
+/// surprises: `type=NAME ` first (or after `node=HOST `), NAME of letters,
+/// digits and `_` (or `UNKNOWN[digits]`), not `AVC` or `USER_AVC` (whose
+/// parsing can fail), and no interpretation separator (0x1d) or NUL
+/// before it. `None` for any other line.
+fn plain_type_name(line: &[u8]) -> Option<&[u8]> {
+    let mut rest = line;
+    if let Some(after) = rest.strip_prefix(b"node=") {
+        let sp = after.iter().position(|&c| c == b' ')?;
+        if sp == 0 || after[..sp].iter().any(|&c| c == 0x1d || c == 0) {
+            return None;
+        }
+        rest = &after[sp + 1..];
+    }
+    let rest = rest.strip_prefix(b"type=")?;
+    let sp = rest.iter().position(|&c| c == b' ')?;
+    let name = &rest[..sp];
+    let word =
+        |n: &[u8]| !n.is_empty() && n.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_');
+    let ok = word(name)
+        || name
+            .strip_prefix(b"UNKNOWN[")
+            .and_then(|n| n.strip_suffix(b"]"))
+            .is_some_and(|d| !d.is_empty() && d.iter().all(u8::is_ascii_digit));
+    if !ok || name == b"AVC" || name == b"USER_AVC" {
+        return None;
+    }
+    Some(name)
 }
 
 impl Assembler {
@@ -398,31 +499,12 @@ impl Assembler {
             // A standalone EOE: its event was complete already.
             return false;
         }
-        let mut lines = self.spare.pop().unwrap_or_default();
-        lines.extend_from_slice(line);
-        let slot = match self.free.pop() {
-            Some(Reverse(i)) => i,
-            None => {
-                self.slots.push(None);
-                self.slots.len() - 1
-            }
-        };
-        let id = self.next_id;
-        self.next_id += 1;
-        self.slots[slot] = Some(Pending {
-            key: key.clone(),
-            complete: false,
-            lines,
-            born: Instant::now(),
-            id,
-        });
-        self.building.insert(key, slot);
         let single = is_single_record_type(rtype);
+        let slot = self.start(key, line, rtype);
         if !single {
+            let id = self.slots[slot].as_ref().expect("new slot is held").id;
             self.by_sec.push(Reverse((sec, id, slot)));
         }
-        self.order.push(Reverse((sec, milli, serial, slot)));
-        self.last = Some(slot);
         // Completion by time: every event being built that is old enough.
         while let Some(&Reverse((s, id, i))) = self.by_sec.peek() {
             if i128::from(s) + i128::from(timeout) > i128::from(sec) {
@@ -437,6 +519,167 @@ impl Assembler {
             self.complete(slot);
         }
         true
+    }
+
+    /// [`Grouping::Indexed`]: adds one line (ending in `\n`) by the rules of
+    /// libauparse 3.0.9's feed mode (`au_auparse_next_event`), with `probe`
+    /// asked for what libauparse makes of a line whose type is not plain.
+    /// Returns false if the line was skipped or dropped. Call
+    /// [`pop_ready`](Self::pop_ready) until it returns `None` afterwards:
+    /// the Feeder, fed a line at a time, delivers after every line.
+    ///
+    /// The rules: a line whose key libauparse cannot read is skipped. One
+    /// whose key (seconds, milliseconds, serial, node) equals that of an
+    /// event being built joins it; else it starts a new event, unless it is
+    /// an `EOE` or libauparse fails to parse it (then it is dropped). After
+    /// each line kept and parsed, every event being built is complete if its
+    /// seconds plus the timeout are at most the line's seconds, or if its
+    /// last record is an `EOE`, a `PROCTITLE` or a single-record type.
+    pub(crate) fn add_line_feed(
+        &mut self,
+        line: &[u8],
+        timeout: u32,
+        probe: &mut dyn FnMut(&[u8], &LineKey<'_>) -> LineType,
+    ) -> bool {
+        let Some(p) = parse_line_feed(line, i64::from(timeout)) else {
+            return false;
+        };
+        let (sec, milli, serial) = p.key;
+        let lt = match plain_type_name(line) {
+            Some(name) => LineType {
+                rtype: self.type_of(name),
+                parsed: true,
+            },
+            None => probe(
+                line,
+                &LineKey {
+                    sec,
+                    milli,
+                    serial,
+                    node: p.node,
+                },
+            ),
+        };
+        let joined = match self.last {
+            Some(slot)
+                if self.slots[slot].as_ref().is_some_and(|ev| {
+                    !ev.complete
+                        && ev.key.sec == sec
+                        && ev.key.milli == milli
+                        && ev.key.serial == serial
+                        && ev.key.node.as_deref() == p.node
+                }) =>
+            {
+                Some(slot)
+            }
+            _ => self
+                .building
+                .get(&Key {
+                    sec,
+                    milli,
+                    serial,
+                    node: p.node.map(Box::from),
+                })
+                .copied(),
+        };
+        let slot = match joined {
+            Some(slot) => {
+                let ev = self.slots[slot].as_mut().expect("building slot is held");
+                ev.lines.extend_from_slice(line);
+                ev.last_type = lt.rtype;
+                self.last = Some(slot);
+                if !lt.parsed {
+                    self.unchecked.push((ev.id, slot));
+                    return true;
+                }
+                slot
+            }
+            None => {
+                if !lt.parsed || lt.rtype == AUDIT_EOE {
+                    return false;
+                }
+                let key = Key {
+                    sec,
+                    milli,
+                    serial,
+                    node: p.node.map(Box::from),
+                };
+                let slot = self.start(key, line, lt.rtype);
+                let id = self.slots[slot].as_ref().expect("new slot is held").id;
+                self.by_sec.push(Reverse((sec, id, slot)));
+                slot
+            }
+        };
+        self.check_feed(sec, timeout, Some(slot));
+        true
+    }
+
+    /// A new event in the lowest free slot, being built, in the release order.
+    fn start(&mut self, key: Key, line: &[u8], rtype: i32) -> usize {
+        let mut lines = self.spare.pop().unwrap_or_default();
+        lines.extend_from_slice(line);
+        let slot = match self.free.pop() {
+            Some(Reverse(i)) => i,
+            None => {
+                self.slots.push(None);
+                self.slots.len() - 1
+            }
+        };
+        let id = self.next_id;
+        self.next_id += 1;
+        self.order
+            .push(Reverse((key.sec, key.milli, key.serial, slot)));
+        self.building.insert(key.clone(), slot);
+        self.slots[slot] = Some(Pending {
+            key,
+            complete: false,
+            lines,
+            born: Instant::now(),
+            id,
+            last_type: rtype,
+        });
+        self.last = Some(slot);
+        slot
+    }
+
+    /// libauparse's `au_check_events(sec)`: completes the events being built
+    /// that are `timeout` seconds older than `sec`, and those whose last
+    /// record ends an event (`just`, the event a line just went to, and the
+    /// events whose last line was not checked).
+    fn check_feed(&mut self, sec: i64, timeout: u32, just: Option<usize>) {
+        while let Some(&Reverse((s, id, i))) = self.by_sec.peek() {
+            if i128::from(s) + i128::from(timeout) > i128::from(sec) {
+                break;
+            }
+            self.by_sec.pop();
+            if live(&self.slots, id, i) {
+                self.complete(i);
+            }
+        }
+        if let Some(slot) = just {
+            if self.slots[slot]
+                .as_ref()
+                .is_some_and(|ev| !ev.complete && ends_event(ev.last_type))
+            {
+                self.complete(slot);
+            }
+        }
+        for (id, slot) in std::mem::take(&mut self.unchecked) {
+            if self.slots[slot]
+                .as_ref()
+                .is_some_and(|ev| ev.id == id && !ev.complete && ends_event(ev.last_type))
+            {
+                self.complete(slot);
+            }
+        }
+    }
+
+    /// [`Grouping::Indexed`]: libauparse's `auparse_feed_age_events`, which
+    /// checks every event against the wall clock's seconds (`time(NULL)`)
+    /// as if a record of that time had arrived.
+    pub(crate) fn age_feed(&mut self, now_sec: i64, timeout: u32) {
+        self.check_feed(now_sec, timeout, None);
+        self.compact();
     }
 
     /// Drops the timeout entries of events completed otherwise, once they
@@ -573,7 +816,7 @@ mod tests {
             checked += 1;
             if let Some(p) = parse_plain(l) {
                 plain += 1;
-                let q = parse_any(l, 2).unwrap_or_else(|| {
+                let q = parse_any(l, 2, NodeRule::Ausearch).unwrap_or_else(|| {
                     panic!("{:?} skipped by parse_any", String::from_utf8_lossy(l))
                 });
                 assert_eq!(

@@ -1,6 +1,6 @@
 //! Feed mode: push bytes in, get complete events back through a callback.
 
-use crate::assemble::{Assembler, Grouping};
+use crate::assemble::{Assembler, Grouping, LineKey, LineType};
 use crate::cursor::EventRef;
 use crate::error::{check, last_os_error, Result};
 use crate::global::{self, Guard};
@@ -202,8 +202,12 @@ pub struct Feeder {
     held: Vec<u8>,
     /// Who groups records into events.
     grouping: Grouping,
-    /// The Rust-side grouper ([`Grouping::Ausearch`]); empty otherwise.
+    /// The Rust-side grouper ([`Grouping::Ausearch`], [`Grouping::Indexed`]);
+    /// empty otherwise.
     assembler: Assembler,
+    /// The parser that reads unusual lines alone for [`Grouping::Indexed`],
+    /// made when the first such line comes.
+    probe: Option<Probe>,
 }
 
 /// What a feed-call operation works on, besides the C parser.
@@ -213,6 +217,7 @@ struct Ctx<'a> {
     grouping: Grouping,
     eoe_timeout: u32,
     assembler: &'a mut Assembler,
+    probe: &'a mut Option<Probe>,
 }
 
 impl Ctx<'_> {
@@ -246,6 +251,26 @@ impl Ctx<'_> {
                     self.release()?;
                 }
                 Ok(())
+            }
+            Grouping::Indexed => {
+                let (probe, timeout) = (&mut *self.probe, self.eoe_timeout);
+                let mut failed = None;
+                let mut ask =
+                    |line: &[u8], key: &LineKey<'_>| match probe_line(probe, timeout, line, key) {
+                        Ok(t) => t,
+                        Err(e) => {
+                            failed = Some(e);
+                            // Dropped: libauparse could not be asked.
+                            LineType {
+                                rtype: 0,
+                                parsed: false,
+                            }
+                        }
+                    };
+                if self.assembler.add_line_feed(line, timeout, &mut ask) {
+                    self.release()?;
+                }
+                failed.map_or(Ok(()), Err)
             }
         }
     }
@@ -309,6 +334,7 @@ impl Feeder {
             held: Vec::new(),
             grouping: Grouping::Libauparse,
             assembler: Assembler::default(),
+            probe: None,
         })
     }
 
@@ -318,9 +344,10 @@ impl Feeder {
     /// The default is what `auparse_init` uses: `end_of_event_timeout` from
     /// `/etc/audit/auditd.conf`, or 2. libauparse keeps the value in a process
     /// global that every parser shares, so the Feeder re-applies its own
-    /// value before each of its calls.
+    /// value before each of its calls. libauparse refuses 0 (it would keep
+    /// whatever value another parser last set), so 0 is taken as 1.
     pub fn set_eoe_timeout(&mut self, secs: u32) {
-        self.eoe_timeout = secs;
+        self.eoe_timeout = secs.max(1);
     }
 
     /// The end-of-event timeout this Feeder applies.
@@ -542,8 +569,16 @@ impl Feeder {
     {
         self.call(&mut f, |ctx| {
             if !ctx.assembler.is_empty() {
-                let timeout = Duration::from_secs(u64::from(ctx.eoe_timeout));
-                ctx.assembler.age(Instant::now(), timeout);
+                if ctx.grouping == Grouping::Indexed {
+                    // libauparse compares log seconds with time(NULL).
+                    let now = std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map_or(0, |d| d.as_secs() as i64);
+                    ctx.assembler.age_feed(now, ctx.eoe_timeout);
+                } else {
+                    let timeout = Duration::from_secs(u64::from(ctx.eoe_timeout));
+                    ctx.assembler.age(Instant::now(), timeout);
+                }
                 ctx.release()?;
             }
             // SAFETY: live parser, lock held.
@@ -654,6 +689,7 @@ impl Feeder {
             grouping: self.grouping,
             eoe_timeout: self.eoe_timeout,
             assembler: &mut self.assembler,
+            probe: &mut self.probe,
         };
         let result = op(&mut ctx).and_then(|()| drain_ready(au, state));
         if result.is_ok() {
@@ -775,9 +811,175 @@ impl Drop for Feeder {
         // the lock now, or this thread already held it (see above), so no
         // other thread is inside libauparse.
         unsafe { ffi::auparse_destroy(self.au.as_ptr()) };
+        // Under the same lock (or outer holder) as above.
+        drop(self.probe.take());
         drop(guard);
         // SAFETY: from Box::into_raw in Feeder::new; the parsers it was
         // registered with are all destroyed (without a destroy function).
         drop(unsafe { Box::from_raw(self.state.as_ptr()) });
     }
+}
+
+/// A second feed-mode parser that reads single lines for
+/// [`Grouping::Indexed`]: what record type libauparse gives a line of an
+/// unusual shape, and whether it parses it at all. Only the lines the Rust
+/// stage cannot read plainly come here (none in a log written by auditd).
+/// Used and dropped only under the global lock (by the Feeder's calls and
+/// its `Drop`).
+struct Probe {
+    au: NonNull<ffi::auparse_state_t>,
+    /// Written by [`probe_callback`]; boxed so its address stays put.
+    out: Box<ProbeOut>,
+}
+
+/// What the probe's last flush delivered.
+#[derive(Default)]
+struct ProbeOut {
+    events: u32,
+    records: u32,
+    /// The types of the first two records of the last event delivered.
+    types: [i32; 2],
+}
+
+/// The probe parser's callback: counts events and records, keeps types.
+unsafe extern "C" fn probe_callback(
+    au: *mut ffi::auparse_state_t,
+    cb_type: ffi::auparse_cb_event_t,
+    user_data: *mut c_void,
+) {
+    if cb_type != ffi::AUPARSE_CB_EVENT_READY || user_data.is_null() || au.is_null() {
+        return;
+    }
+    // SAFETY: user_data is the probe's boxed ProbeOut, which outlives its
+    // parser (dropped after auparse_destroy); nothing else touches it during
+    // the feed call that runs this callback.
+    let out = unsafe { &mut *(user_data as *mut ProbeOut) };
+    out.events += 1;
+    // SAFETY: libauparse calls us positioned on the ready event's first
+    // record; plain getters and a move to the next record of that event.
+    unsafe {
+        out.records = ffi::auparse_get_num_records(au);
+        out.types[0] = ffi::auparse_get_type(au);
+        out.types[1] = if ffi::auparse_next_record(au) == 1 {
+            ffi::auparse_get_type(au)
+        } else {
+            0
+        };
+    }
+}
+
+impl Probe {
+    /// # Safety
+    /// The global lock is held.
+    unsafe fn new() -> Result<Self> {
+        let mut out = Box::<ProbeOut>::default();
+        // SAFETY: the lock is held (caller); FEED takes no source argument.
+        let au = unsafe { ffi::auparse_init(ffi::AUSOURCE_FEED, ptr::null()) };
+        let au = NonNull::new(au).ok_or_else(|| last_os_error("auparse_init"))?;
+        // SAFETY: live parser, lock held; `out` is boxed and lives as long
+        // as the parser (Drop destroys the parser first). No destroy function.
+        unsafe {
+            ffi::auparse_add_callback(
+                au.as_ptr(),
+                Some(probe_callback),
+                (&mut *out as *mut ProbeOut).cast(),
+                None,
+            );
+        }
+        Ok(Probe { au, out })
+    }
+
+    /// Feeds `lines` alone and flushes: what libauparse delivered.
+    ///
+    /// # Safety
+    /// The global lock is held.
+    unsafe fn run(&mut self, lines: &[u8]) -> Result<&ProbeOut> {
+        *self.out = ProbeOut::default();
+        // SAFETY: live parser, lock held (caller); `lines` is valid for its
+        // length and libauparse copies it. The flush delivers every event
+        // and leaves the parser empty.
+        unsafe {
+            check(
+                "auparse_feed",
+                ffi::auparse_feed(self.au.as_ptr(), lines.as_ptr().cast(), lines.len()),
+            )?;
+            check(
+                "auparse_flush_feed",
+                ffi::auparse_flush_feed(self.au.as_ptr()),
+            )?;
+        }
+        Ok(&self.out)
+    }
+}
+
+impl Drop for Probe {
+    fn drop(&mut self) {
+        // SAFETY: live parser, never used again; the Feeder drops the probe
+        // only while this thread holds the lock (or an outer holder does).
+        unsafe { ffi::auparse_destroy(self.au.as_ptr()) };
+    }
+}
+
+/// What libauparse makes of `line` (key `key`), asked of the probe parser:
+/// fed alone, a line it parses is delivered as an event with that record's
+/// type; one it drops is an `EOE` or a line it fails to parse. Fed after a
+/// made-up first record with the same key (a `CWD`: short, and it does not
+/// end an event), either is the event's second
+/// record, with its type; an `EOE` that follows such a record is one it
+/// parsed.
+///
+/// Called under the global lock, inside a Feeder call.
+fn probe_line(
+    probe: &mut Option<Probe>,
+    timeout: u32,
+    line: &[u8],
+    key: &LineKey<'_>,
+) -> Result<LineType> {
+    const EOE: i32 = 1320;
+    if probe.is_none() {
+        // SAFETY: the Feeder's calls hold the lock while lines are taken.
+        *probe = Some(unsafe { Probe::new() }?);
+        // auparse_init has reset libauparse's global timeout.
+        // SAFETY: plain setter of a global integer, lock held.
+        unsafe { ffi::auparse_set_eoe_timeout(timeout as libc::time_t) };
+    }
+    let p = probe.as_mut().expect("made above");
+    // SAFETY: lock held (see above).
+    let out = unsafe { p.run(line) }?;
+    if out.events > 0 {
+        return Ok(LineType {
+            rtype: out.types[0],
+            parsed: true,
+        });
+    }
+    let mut pair = Vec::with_capacity(line.len() + 96);
+    if let Some(node) = key.node {
+        pair.extend_from_slice(b"node=");
+        pair.extend_from_slice(node);
+        pair.push(b' ');
+    }
+    pair.extend_from_slice(
+        format!(
+            "type=CWD msg=audit({}.{:03}:{}): x=1\n",
+            key.sec, key.milli, key.serial
+        )
+        .as_bytes(),
+    );
+    pair.extend_from_slice(line);
+    // SAFETY: lock held (see above).
+    let out = unsafe { p.run(&pair) }?;
+    if out.events == 1 && out.records == 2 {
+        let rtype = out.types[1];
+        // A line that parsed alone would have come out above, except an EOE.
+        return Ok(LineType {
+            rtype,
+            parsed: rtype == EOE,
+        });
+    }
+    // The made-up record did not join (a node name libauparse cuts): read
+    // the line as an EOE, which libauparse drops as a first record too.
+    Ok(LineType {
+        rtype: EOE,
+        parsed: true,
+    })
 }

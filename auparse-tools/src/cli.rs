@@ -87,8 +87,9 @@ pub struct CommonArgs {
     /// Never show a progress bar (it is shown only on a terminal, for large files).
     #[arg(long)]
     pub no_progress: bool,
-    /// End-of-event timeout in seconds of log time (default: auditd.conf's, or 2).
-    #[arg(long, value_name = "SECS")]
+    /// End-of-event timeout in seconds of log time, at least 1 (default:
+    /// auditd.conf's, or 2).
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u32).range(1..))]
     pub eoe_timeout: Option<u32>,
     /// Who groups records into events: a Rust grouper that does what
     /// ausearch does (the default: ausearch's event order, fast on logs with

@@ -166,7 +166,9 @@ pub fn apply_config(args: &mut Args, path: &Path) -> Result<(), Fatal> {
             "eoe-timeout" => {
                 args.eoe_timeout = Some(
                     v.parse()
-                        .map_err(|_| bad("eoe-timeout: expected seconds"))?,
+                        .ok()
+                        .filter(|&t: &u32| t >= 1)
+                        .ok_or_else(|| bad("eoe-timeout: expected seconds, at least 1"))?,
                 )
             }
             "mode" => args.mode = parse_mode(v).map_err(|e| bad(&e))?,
