@@ -17,7 +17,7 @@ cd "$(dirname "$0")"
 secs=${1:-600}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(feeder_formats fschange escape shortcuts)
+[ ${#targets[@]} -gt 0 ] || targets=(feeder_formats fschange escape shortcuts grouping)
 sanitizer=${SANITIZER:-none}
 python3 seeds.py
 status=0

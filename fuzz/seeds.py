@@ -28,6 +28,9 @@ for p in logs + hostile:
     for head in (b"\x00\xff\xff\xff\xff", b"\x05\x01\x25\x80\x07",
                  b"\x01\xff\xff\xff\xff", b"\x32\x10\x00\x40\x03"):
         put("feeder_formats", head + data)
+    # grouping: timeout, four chunk sizes
+    for head in (b"\x01\xff\xff\xff\xff", b"\x02\x01\x25\x80\x07"):
+        put("grouping", head + data)
 
 TYPES = {"SYSCALL": 0, "CWD": 1, "PATH": 3, "PROCTITLE": 5, "EOE": 6}
 rec = re.compile(rb"type=(\w+) msg=audit\((\d+)\.\d+:(\d+)\): ?(.*)")

@@ -38,6 +38,11 @@ fn feeder_formats_regressions() {
 }
 
 #[test]
+fn grouping_regressions() {
+    replay("grouping", harness::grouping);
+}
+
+#[test]
 fn fschange_regressions() {
     replay("fschange", harness::fschange);
 }

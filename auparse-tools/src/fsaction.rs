@@ -13,7 +13,7 @@ use crate::sink::Sink;
 use crate::{CmdResult, Fatal};
 use auparse::format::json::write_change_line;
 use auparse::format::pretty::write_escaped;
-use auparse::{join_normalize, ChangeKind, Event, Feeder, FsChange, FsTracker};
+use auparse::{join_normalize, ChangeKind, Event, Feeder, FsChange, FsTracker, Grouping};
 use clap::{Args as ClapArgs, Parser, ValueEnum};
 use std::collections::VecDeque;
 use std::ffi::OsString;
@@ -575,6 +575,12 @@ fn run_plugin(mut args: Args) -> CmdResult {
     }
     let sink = Sink::new(&args.output, args.mode, args.max_pending)?;
     let mut feeder = Feeder::new().map_err(|e| Fatal(e.to_string()))?;
+    // libauparse's events and order, grouped in Rust: libauparse's own
+    // grouping rescans every event it holds for each record, and under a
+    // burst (one event's last records late, every newer event held behind
+    // it) the plugin then handled records more slowly than the kernel made
+    // them, so they piled up in memory (issue 11).
+    feeder.set_grouping(Grouping::Indexed);
     if let Some(t) = args.eoe_timeout {
         feeder.set_eoe_timeout(t);
     }

@@ -11,6 +11,58 @@ use auparse::format::csv::{CsvOptions, CsvWriter};
 use auparse::format::{json, pretty, text};
 use auparse::{Event, Feeder, FsChange, FsTracker, Grouping};
 
+/// Target `grouping`: [`Grouping::Indexed`] must give what libauparse's own
+/// feed mode gives (the same events, records and order, from the same feed
+/// call) for any bytes split at any points.
+///
+/// Input: byte 0 = end-of-event timeout (1 + its low two bits), bytes 1..5 =
+/// chunk sizes used in turn (0 counts as 1), the rest = the log bytes.
+pub fn grouping(data: &[u8]) {
+    if data.len() < 5 {
+        return;
+    }
+    let timeout = 1 + u32::from(data[0] & 3);
+    let sizes = &data[1..5];
+    let log = &data[5..];
+    let run = |g: Grouping| {
+        let mut feeder = Feeder::new().expect("Feeder::new");
+        feeder.set_grouping(g);
+        feeder.set_eoe_timeout(timeout);
+        let mut out: Vec<(usize, String, Vec<Vec<u8>>)> = Vec::new();
+        let mut take = |call: usize, ev: &mut auparse::EventRef<'_>| {
+            let mut raw = Vec::new();
+            let mut records = ev.records();
+            while let Some(r) = records.next() {
+                raw.push(r.text().to_vec());
+            }
+            drop(records);
+            let e = ev.to_event();
+            out.push((call, serde_json::to_string(&e).expect("json"), raw));
+        };
+        let (mut rest, mut call) = (log, 0);
+        while !rest.is_empty() {
+            let n = usize::from(sizes[call % sizes.len()]).clamp(1, rest.len());
+            feeder.feed(&rest[..n], |ev| take(call, ev)).expect("feed");
+            rest = &rest[n..];
+            call += 1;
+        }
+        feeder.flush(|ev| take(call, ev)).expect("flush");
+        out
+    };
+    let lib = run(Grouping::Libauparse);
+    let idx = run(Grouping::Indexed);
+    if lib != idx {
+        let at = lib.iter().zip(&idx).position(|(a, b)| a != b);
+        panic!(
+            "Indexed differs from libauparse: {} vs {} events, first difference at {at:?}:\n{:?}\n{:?}",
+            lib.len(),
+            idx.len(),
+            at.and_then(|i| lib.get(i)),
+            at.and_then(|i| idx.get(i)),
+        );
+    }
+}
+
 /// Target `feeder_formats`: arbitrary bytes split at arbitrary points through
 /// the Feeder into owned events and every output format.
 ///
