@@ -94,6 +94,7 @@
 
 mod assemble;
 pub mod bytes;
+mod caches;
 mod cursor;
 mod enriched;
 mod error;
@@ -116,6 +117,7 @@ mod types;
 pub use assemble::Grouping;
 pub use auparse_sys as ffi;
 pub use bytes::Bytes;
+pub use caches::CacheSizes;
 pub use cursor::{EventRef, FieldRef, Fields, RecordRef, Records};
 pub use error::{Error, Result};
 pub use event::{Event, EventOptions, Field, Id, Record, Value};
@@ -126,14 +128,6 @@ pub use fschange::join_normalize;
 pub use fschange::{fs_changes, ChangeKind, FsChange, FsTracker};
 pub use fsindex::FsIndex;
 pub use global::configured_eoe_timeout;
-/// True while this thread holds the libauparse lock; for tests, not part of the API.
-#[doc(hidden)]
-pub use global::in_libauparse;
-/// Hits and misses of this thread's interpretation cache (uids, gids and the
-/// other field types whose interpretation depends only on the raw value);
-/// for benchmarks and tests, not part of the API.
-#[doc(hidden)]
-pub use interpcache::stats as id_cache_stats;
 pub use normalize::{NormField, Normalized, Object, Outcome, Subject};
 pub use parser::{Events, Parser};
 pub use read::{read_events, read_events_escaped, read_events_with, ReadEvents, ReadOptions};
