@@ -122,9 +122,6 @@ pub use cursor::{EventRef, FieldRef, Fields, RecordRef, Records};
 pub use error::{Error, Result};
 pub use event::{Event, EventOptions, Field, Id, Record, Value};
 pub use feeder::Feeder;
-/// Lexical path joining for the tools crate; not part of the API.
-#[doc(hidden)]
-pub use fschange::join_normalize;
 pub use fschange::{fs_changes, ChangeKind, FsChange, FsTracker};
 pub use fsindex::FsIndex;
 pub use global::configured_eoe_timeout;
