@@ -48,7 +48,6 @@ fn run(data: &[u8], mode: EscapeMode, sizes: CacheSizes) -> (Vec<ViewField>, Vec
                 ));
             }
         }
-        drop(recs);
         events.push(ev.to_event());
     };
     feeder.feed(data, &mut on_event).unwrap();
