@@ -781,7 +781,8 @@ impl<'f> FieldRef<'f> {
 
     /// How libauparse classifies the field (`auparse_get_field_type`). On
     /// libauparse 3.0.x the answer is cached per record type and field name
-    /// where it cannot depend on the value.
+    /// where it cannot depend on the value, by the parser the event comes
+    /// from ([`CacheSizes::field_types`](crate::CacheSizes::field_types)).
     #[inline]
     pub fn field_type(&self) -> FieldType {
         FieldType::from_raw(self.type_number())
