@@ -125,15 +125,6 @@ impl FieldType {
             other => Unknown(other),
         }
     }
-
-    /// True for the types whose interpretation depends only on the raw value
-    /// and the local user/group database (uids and gids). Used to cache
-    /// interpretations; ENRICHED records carry their own names and bypass it.
-    /// Not part of the API.
-    #[doc(hidden)]
-    pub fn is_id(self) -> bool {
-        matches!(self, FieldType::Uid | FieldType::Gid)
-    }
 }
 
 impl Serialize for FieldType {
