@@ -185,3 +185,72 @@ impl InterpCache {
         (c.hits, c.misses)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Interprets `raw` through `c`, counting the calls of the interpreter.
+    fn ask(c: &InterpCache, t: FieldType, mode: EscapeMode, raw: &str, calls: &mut u32) -> Bytes {
+        c.interpret(t, mode, raw.as_bytes(), || {
+            *calls += 1;
+            b"answer"
+        })
+    }
+
+    #[test]
+    fn remembered_per_type_mode_and_value() {
+        let c = InterpCache::new(DEFAULT_ENTRIES);
+        let mut calls = 0;
+        for _ in 0..3 {
+            assert_eq!(
+                ask(&c, FieldType::Uid, EscapeMode::Raw, "0", &mut calls),
+                "answer"
+            );
+        }
+        assert_eq!(calls, 1);
+        ask(&c, FieldType::Gid, EscapeMode::Raw, "0", &mut calls);
+        ask(&c, FieldType::Uid, EscapeMode::Tty, "0", &mut calls);
+        ask(&c, FieldType::Uid, EscapeMode::Raw, "1", &mut calls);
+        assert_eq!(calls, 4);
+        assert_eq!(c.stats(), (2, 4));
+    }
+
+    #[test]
+    fn zero_entries_ask_every_time() {
+        let c = InterpCache::new(0);
+        let mut calls = 0;
+        for _ in 0..3 {
+            ask(&c, FieldType::Uid, EscapeMode::Raw, "0", &mut calls);
+        }
+        assert_eq!(calls, 3);
+        assert!(c.maps.borrow().maps.is_empty(), "nothing allocated");
+    }
+
+    #[test]
+    fn a_full_map_starts_over() {
+        let c = InterpCache::new(1);
+        let mut calls = 0;
+        ask(&c, FieldType::Uid, EscapeMode::Raw, "0", &mut calls);
+        ask(&c, FieldType::Uid, EscapeMode::Raw, "0", &mut calls);
+        assert_eq!(calls, 1);
+        ask(&c, FieldType::Uid, EscapeMode::Raw, "1", &mut calls);
+        ask(&c, FieldType::Uid, EscapeMode::Raw, "0", &mut calls);
+        assert_eq!(calls, 3, "0 was dropped to make room for 1");
+        let slot = type_slot(FieldType::Uid).unwrap() * MODES;
+        assert_eq!(c.maps.borrow().maps[slot].len(), 1);
+    }
+
+    #[test]
+    fn other_types_and_long_values_are_not_cached() {
+        let c = InterpCache::new(DEFAULT_ENTRIES);
+        let mut calls = 0;
+        let long = "7".repeat(MAX_RAW + 1);
+        for _ in 0..2 {
+            ask(&c, FieldType::Syscall, EscapeMode::Raw, "2", &mut calls);
+            ask(&c, FieldType::Uid, EscapeMode::Raw, &long, &mut calls);
+        }
+        assert_eq!(calls, 4);
+        assert!(!cacheable(FieldType::Syscall) && cacheable(FieldType::Uid));
+    }
+}
