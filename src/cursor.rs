@@ -21,6 +21,7 @@
 //! ```
 
 use crate::bytes::Bytes;
+use crate::caches::Caches;
 use crate::error::{step, Result};
 use crate::global::Guard;
 use crate::types::{EscapeMode, FieldType, RecordType, Timestamp};
@@ -91,6 +92,8 @@ pub struct EventRef<'a> {
     fields_moved: Cell<u32>,
     /// Values worked out in Rust that the views lend for the event's life.
     arena: Arena,
+    /// The caches of the parser the event comes from.
+    caches: &'a Caches,
     _life: PhantomData<&'a mut ffi::auparse_state_t>,
 }
 
@@ -119,11 +122,12 @@ impl<'a> EventRef<'a> {
     /// `au` is a live parser positioned on a current event whose memory stays
     /// valid for `'a`, and this thread holds the global lock for all of `'a`
     /// (passed as `guard`, or held by the caller for longer). `escape` is
-    /// the parser's escape mode.
+    /// the parser's escape mode, `caches` its caches.
     pub(crate) unsafe fn new(
         au: NonNull<ffi::auparse_state_t>,
         guard: Option<Guard>,
         escape: EscapeMode,
+        caches: &'a Caches,
     ) -> Self {
         EventRef {
             au,
@@ -131,6 +135,7 @@ impl<'a> EventRef<'a> {
             escape,
             fields_moved: Cell::new(0),
             arena: Arena::default(),
+            caches,
             _life: PhantomData,
         }
     }
@@ -157,6 +162,12 @@ impl<'a> EventRef<'a> {
     #[inline]
     pub(crate) fn escape_mode(&self) -> EscapeMode {
         self.escape
+    }
+
+    /// The caches of the parser this event comes from.
+    #[inline]
+    pub(crate) fn caches(&self) -> &'a Caches {
+        self.caches
     }
 
     /// Serial number of the event (`auparse_get_serial`).
@@ -286,6 +297,7 @@ impl<'a> EventRef<'a> {
             len: self.num_records() as u32,
             moved: &self.fields_moved,
             arena: &self.arena,
+            caches: self.caches,
             _life: PhantomData,
         }
     }
@@ -295,7 +307,15 @@ impl<'a> EventRef<'a> {
         let index = u32::try_from(index).ok()?;
         // SAFETY: live parser on a current event, lock held (type invariant).
         let rc = unsafe { ffi::auparse_goto_record_num(self.raw(), index) };
-        (rc == 1).then(|| RecordRef::at(self.au, self.escape, &self.fields_moved, &self.arena))
+        (rc == 1).then(|| {
+            RecordRef::at(
+                self.au,
+                self.escape,
+                &self.fields_moved,
+                &self.arena,
+                self.caches,
+            )
+        })
     }
 
     /// Moves the cursor to the first record (`auparse_first_record`); the
@@ -337,6 +357,8 @@ pub struct Records<'e> {
     moved: &'e Cell<u32>,
     /// The event's arena.
     arena: &'e Arena,
+    /// The parser's caches.
+    caches: &'e Caches,
     _life: PhantomData<&'e mut ffi::auparse_state_t>,
 }
 
@@ -356,7 +378,13 @@ impl Records<'_> {
             return None;
         }
         self.next += 1;
-        Some(RecordRef::at(self.au, self.escape, self.moved, self.arena))
+        Some(RecordRef::at(
+            self.au,
+            self.escape,
+            self.moved,
+            self.arena,
+            self.caches,
+        ))
     }
 }
 
@@ -388,6 +416,8 @@ pub struct RecordRef<'r> {
     moved: &'r Cell<u32>,
     /// The event's arena.
     arena: &'r Arena,
+    /// The parser's caches.
+    caches: &'r Caches,
     /// [`crate::enriched::own_names`] of this record, once a field asked.
     own: OnceCell<Box<crate::enriched::OwnNames>>,
     _life: PhantomData<&'r mut ffi::auparse_state_t>,
@@ -399,12 +429,14 @@ impl<'r> RecordRef<'r> {
         escape: EscapeMode,
         moved: &'r Cell<u32>,
         arena: &'r Arena,
+        caches: &'r Caches,
     ) -> Self {
         RecordRef {
             au,
             escape,
             moved,
             arena,
+            caches,
             own: OnceCell::new(),
             _life: PhantomData,
         }
@@ -419,6 +451,7 @@ impl<'r> RecordRef<'r> {
             interpretations: self.interpretations(),
             own: &self.own,
             arena: self.arena,
+            caches: self.caches,
         }
     }
 
@@ -557,6 +590,8 @@ struct FieldContext<'r> {
     own: &'r OnceCell<Box<crate::enriched::OwnNames>>,
     /// The event's arena.
     arena: &'r Arena,
+    /// The parser's caches.
+    caches: &'r Caches,
 }
 
 impl FieldContext<'_> {
@@ -704,10 +739,14 @@ impl<'f> FieldRef<'f> {
         if known != u32::MAX {
             return known;
         }
-        let t = crate::typecache::field_type(self.ctx.rtype, self.name(), || {
-            // SAFETY: live parser on a current field, lock held (type invariant).
-            unsafe { ffi::auparse_get_field_type(self.raw_state()) as u32 }
-        });
+        let t = self
+            .ctx
+            .caches
+            .types
+            .field_type(self.ctx.rtype, self.name(), || {
+                // SAFETY: live parser on a current field, lock held (type invariant).
+                unsafe { ffi::auparse_get_field_type(self.raw_state()) as u32 }
+            });
         self.field_type.set(t);
         t
     }
@@ -742,7 +781,8 @@ impl<'f> FieldRef<'f> {
 
     /// How libauparse classifies the field (`auparse_get_field_type`). On
     /// libauparse 3.0.x the answer is cached per record type and field name
-    /// where it cannot depend on the value.
+    /// where it cannot depend on the value, by the parser the event comes
+    /// from ([`CacheSizes::field_types`](crate::CacheSizes::field_types)).
     #[inline]
     pub fn field_type(&self) -> FieldType {
         FieldType::from_raw(self.type_number())

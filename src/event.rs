@@ -446,7 +446,8 @@ impl EventRef<'_> {
     pub fn to_event_with(&mut self, opts: EventOptions) -> Event {
         static KEY_EQ: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
             std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"key="));
-        crate::interpcache::tick();
+        let caches = self.caches();
+        caches.interpretations.tick();
         let serial = self.serial();
         let timestamp = self.timestamp();
         let node = self.node();
@@ -500,20 +501,21 @@ impl EventRef<'_> {
                     // ENRICHED records answer for the fields they name
                     // after 0x1d themselves; the cache is for the others.
                     let mut realpath = None;
-                    let interpreted = if crate::interpcache::cacheable(field_type)
-                        && !f.own_may_name()
-                    {
-                        crate::interpcache::interpret(field_type, escape, raw, || f.interpreted())
-                    } else if field_type == FieldType::EscapedFile {
-                        // libauparse keeps one interpretation per field: it
-                        // is asked for the realpath, and the name as logged
-                        // is worked out from the raw value (no C call).
-                        let name = f.interpreted();
-                        realpath = Some(Bytes::from(f.realpath_of_file().unwrap_or(name)));
-                        Bytes::from(name)
-                    } else {
-                        Bytes::from(f.interpreted())
-                    };
+                    let interpreted =
+                        if crate::interpcache::cacheable(field_type) && !f.own_may_name() {
+                            caches
+                                .interpretations
+                                .interpret(field_type, escape, raw, || f.interpreted())
+                        } else if field_type == FieldType::EscapedFile {
+                            // libauparse keeps one interpretation per field: it
+                            // is asked for the realpath, and the name as logged
+                            // is worked out from the raw value (no C call).
+                            let name = f.interpreted();
+                            realpath = Some(Bytes::from(f.realpath_of_file().unwrap_or(name)));
+                            Bytes::from(name)
+                        } else {
+                            Bytes::from(f.interpreted())
+                        };
                     fields.push(Field {
                         name: f.name().into(),
                         raw: raw.into(),

@@ -1,6 +1,7 @@
 //! Feed mode: push bytes in, get complete events back through a callback.
 
 use crate::assemble::{Assembler, Grouping, LineKey, LineType};
+use crate::caches::{CacheSizes, Caches};
 use crate::cursor::EventRef;
 use crate::error::{check, last_os_error, Result};
 use crate::global::{self, Guard};
@@ -56,6 +57,8 @@ struct CallbackState {
     delivered: u64,
     /// The parser's escape mode.
     escape: EscapeMode,
+    /// The caches of the event views (they outlive parser renewals).
+    caches: Caches,
     /// Events fed to libauparse's own grouping and not delivered yet (an
     /// estimate: see [`RENEW_AT`]).
     open: FxMap<EventKey, ()>,
@@ -105,7 +108,7 @@ unsafe extern "C" fn trampoline(
         // SAFETY: libauparse calls us with `au` positioned on the ready event,
         // whose memory lives until we return; the feed call holds the global
         // lock for the whole C call, and the view cannot outlive this closure.
-        let mut ev = unsafe { EventRef::new(au, None, state.escape) };
+        let mut ev = unsafe { EventRef::new(au, None, state.escape, &state.caches) };
         cb(&mut ev);
     }));
     if let Err(payload) = result {
@@ -310,6 +313,7 @@ impl Feeder {
             panic: None,
             delivered: 0,
             escape: EscapeMode::Raw,
+            caches: Caches::default(),
             open: FxMap::default(),
             peak: 0,
             unchecked: 0,
@@ -390,6 +394,22 @@ impl Feeder {
         // callback) is running: this method borrows the Feeder mutably.
         unsafe { (*self.state.as_ptr()).escape = mode };
         Ok(())
+    }
+
+    /// Sets the sizes of the caches the views of this Feeder's events use
+    /// (see [`CacheSizes`]; a new Feeder has [`CacheSizes::default`]).
+    /// Empties them: choose before feeding.
+    pub fn set_cache_sizes(&mut self, sizes: CacheSizes) {
+        // SAFETY: the state lives as long as the Feeder, and no C call (so
+        // no callback, and no view of the caches) is running: this method
+        // borrows the Feeder mutably.
+        unsafe { (*self.state.as_ptr()).caches = Caches::new(sizes) };
+    }
+
+    /// The sizes of this Feeder's caches.
+    pub fn cache_sizes(&self) -> CacheSizes {
+        // SAFETY: as in events_delivered.
+        unsafe { self.state.as_ref().caches.sizes() }
     }
 
     /// Number of events libauparse has completed so far (including those

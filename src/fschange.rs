@@ -207,6 +207,51 @@ pub struct FsChange {
     pub complete: bool,
 }
 
+impl FsChange {
+    /// True when [`path`](Self::path) or [`old_path`](Self::old_path) is
+    /// `dir` or lies below it: the question of a tool that watches some
+    /// directories. The change's paths are normalized lexically (`.`, `..`
+    /// and repeated `/` resolved, no symlink followed), and `dir` is
+    /// normalized the same way before they are compared, so `/srv/./www/`
+    /// and `/srv/www` are the same directory and `/srv/www2` is not below
+    /// it. A relative `dir` matches relative paths only (see
+    /// [`dir_known`](Self::dir_known)); `/` matches every absolute path.
+    ///
+    /// ```
+    /// let log = b"type=SYSCALL msg=audit(1700000000.000:7): arch=c000003e syscall=82 success=yes exit=0 a0=1 a1=2 a2=3 a3=4 items=4 ppid=1 pid=2 auid=0 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=(none) ses=1 comm=\"mv\" exe=\"/usr/bin/mv\" key=\"k\"
+    /// type=CWD msg=audit(1700000000.000:7): cwd=\"/srv\"
+    /// type=PATH msg=audit(1700000000.000:7): item=0 name=\"www/\" inode=10 dev=fd:01 mode=040755 ouid=0 ogid=0 rdev=00:00 nametype=PARENT cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0
+    /// type=PATH msg=audit(1700000000.000:7): item=1 name=\"/tmp/\" inode=12 dev=fd:01 mode=041777 ouid=0 ogid=0 rdev=00:00 nametype=PARENT cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0
+    /// type=PATH msg=audit(1700000000.000:7): item=2 name=\"www/index.html\" inode=11 dev=fd:01 mode=0100644 ouid=0 ogid=0 rdev=00:00 nametype=DELETE cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0
+    /// type=PATH msg=audit(1700000000.000:7): item=3 name=\"/tmp/index.html\" inode=11 dev=fd:01 mode=0100644 ouid=0 ogid=0 rdev=00:00 nametype=CREATE cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0
+    /// ";
+    /// let mut changes = Vec::new();
+    /// for ev in auparse::read_events(&log[..])? {
+    ///     changes.extend(auparse::fs_changes(&ev?));
+    /// }
+    /// let c = &changes[0]; // renamed: /srv/www/index.html -> /tmp/index.html
+    /// assert_eq!(&c.old_path.as_ref().unwrap()[..], b"/srv/www/index.html");
+    /// assert!(c.is_under("/srv/./www/")); // the old name is below it
+    /// assert!(c.is_under("/tmp"));
+    /// assert!(c.is_under("/"));
+    /// assert!(!c.is_under("/srv/ww"));
+    /// assert!(!c.is_under("/srv/www/index.html/x"));
+    /// # Ok::<(), auparse::Error>(())
+    /// ```
+    pub fn is_under(&self, dir: impl AsRef<std::path::Path>) -> bool {
+        use std::os::unix::ffi::OsStrExt;
+        let d = join_normalize(None, dir.as_ref().as_os_str().as_bytes());
+        let under = |p: &[u8]| {
+            if d == b"." {
+                // `.` or `a/..`: every relative path.
+                return p.first() != Some(&b'/');
+            }
+            p.starts_with(&d) && (p.len() == d.len() || p[d.len()] == b'/' || d == b"/")
+        };
+        under(&self.path) || self.old_path.as_deref().is_some_and(under)
+    }
+}
+
 /// The file types a PATH record's `mode` tells (`S_IFMT` bits), by name.
 const FILE_TYPES: [(u32, &str); 7] = [
     (0o040000, "dir"),
@@ -277,7 +322,7 @@ fn is_fdcwd(v: u64) -> bool {
 
 /// Joins `name` to `base` (when relative) and normalizes lexically: no `//`,
 /// no `.`, every `..` applied (never above `/`). A trailing `/` is dropped.
-pub fn join_normalize(base: Option<&[u8]>, name: &[u8]) -> Vec<u8> {
+pub(crate) fn join_normalize(base: Option<&[u8]>, name: &[u8]) -> Vec<u8> {
     let absolute = name.first() == Some(&b'/') || base.is_some_and(|b| b.first() == Some(&b'/'));
     let mut parts: Vec<&[u8]> = Vec::new();
     let base = if name.first() == Some(&b'/') {
@@ -1631,6 +1676,54 @@ mod tests {
             String::from_utf8(join_normalize(None, b"../x")).unwrap(),
             "../x"
         );
+    }
+
+    #[test]
+    fn is_under_compares_normalized_paths() {
+        let change = |path: &str, old: Option<&str>| FsChange {
+            kind: ChangeKind::Renamed,
+            action: "renamed".into(),
+            path: path.into(),
+            old_path: old.map(Into::into),
+            target: None,
+            file_type: None,
+            inode: None,
+            success: true,
+            syscall: "rename".into(),
+            serial: 1,
+            timestamp: Timestamp { sec: 1, milli: 0 },
+            dir_known: true,
+            complete: true,
+        };
+        let c = change("/srv/www/a", Some("/home/u/a"));
+        for (dir, under) in [
+            ("/srv/www", true),
+            ("/srv/www/", true),
+            ("/srv//www/.", true),
+            ("/srv/www/a", true),
+            ("/srv/www/a/", true),
+            ("/srv/ww", false),
+            ("/srv/www/a/b", false),
+            ("/home/u", true),
+            ("/home/x/../u", true),
+            ("/", true),
+            ("srv/www", false),
+            (".", false),
+        ] {
+            assert_eq!(c.is_under(dir), under, "{dir}");
+        }
+        let rel = change("../x/y", None);
+        for (dir, under) in [
+            (".", true),
+            ("a/..", true),
+            ("../x", true),
+            ("../x/", true),
+            ("../xy", false),
+            ("x", false),
+            ("/", false),
+        ] {
+            assert_eq!(rel.is_under(dir), under, "{dir}");
+        }
     }
 
     /// Directories created and removed again and again (the same inodes, as

@@ -52,12 +52,6 @@ pub(crate) fn lock() -> Result<Guard> {
     })
 }
 
-/// True while this thread holds the libauparse lock (inside a callback or
-/// while a pull-mode event view is alive).
-pub fn in_libauparse() -> bool {
-    HELD.with(|h| h.get())
-}
-
 /// The end-of-event timeout `auparse_init` applies: `end_of_event_timeout`
 /// from `/etc/audit/auditd.conf`, or 2 when the file or setting is missing
 /// (read once per process, as libauparse reads it).

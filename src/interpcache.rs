@@ -7,8 +7,9 @@
 //! interpretation of many other field types (exit codes, modes, permissions,
 //! success, capability sets, keys, ...) is a function of the raw value alone,
 //! then escaped by the escape mode (`auparse_do_interpretation`). So those
-//! are cached here, per thread, keyed by field type, escape mode and raw
-//! value. A record in ENRICHED format answers for the fields it names after
+//! are cached here, keyed by field type, escape mode and raw value, by the
+//! [`Feeder`](crate::Feeder) or [`Parser`](crate::Parser) whose events are
+//! copied ([`crate::caches`]). A record in ENRICHED format answers for the fields it names after
 //! 0x1d itself (`auparse_do_interpretation` looks there first): those fields
 //! are never served from or stored in the cache (see
 //! `crate::enriched`). Entries expire after a minute,
@@ -21,9 +22,10 @@ use rustc_hash::FxHashMap as FxMap;
 use std::cell::RefCell;
 use std::time::{Duration, Instant};
 
-/// Per map (one per type and escape mode); a full map starts over. Bounded
-/// so that a hostile log can neither grow memory nor make probe chains long.
-const MAX_ENTRIES: usize = 4 * 1024;
+/// Entries per map (one per type and escape mode) by default; a full map
+/// starts over. Bounded so that a hostile log can neither grow memory nor
+/// make probe chains long.
+pub(crate) const DEFAULT_ENTRIES: usize = 4 * 1024;
 /// Longer raw values are not cached. An interpretation is at most about four
 /// times its raw value (an escape mode writes a byte as `\ooo`), so a full
 /// map holds a few MB at worst, and memory stays flat on varied logs.
@@ -31,15 +33,21 @@ const MAX_RAW: usize = 96;
 const MAX_AGE: Duration = Duration::from_secs(60);
 const MODES: usize = 4;
 
-struct Cache {
+struct Maps {
+    /// Empty until the first interpretation is remembered; then one map per
+    /// type and escape mode.
     maps: Vec<FxMap<Bytes, Bytes>>,
     born: Instant,
     hits: u64,
     misses: u64,
 }
 
-thread_local! {
-    static CACHE: RefCell<Option<Cache>> = const { RefCell::new(None) };
+/// Interpretations per (field type, escape mode, raw value), for the events
+/// of one parser.
+pub(crate) struct InterpCache {
+    maps: RefCell<Maps>,
+    /// Entries per map; 0: no cache.
+    max_entries: usize,
 }
 
 /// Which table a field type's interpretations go to, for the types whose
@@ -101,62 +109,148 @@ fn mode_slot(m: EscapeMode) -> usize {
     }
 }
 
-/// True when interpretations of fields of this type are cached.
+/// True when interpretations of fields of this type are cached (by a cache
+/// of any size but 0).
 pub(crate) fn cacheable(t: FieldType) -> bool {
     type_slot(t).is_some()
 }
 
-/// Drops entries older than the expiry; called once per event.
-pub(crate) fn tick() {
-    CACHE.with(|c| {
-        if let Some(c) = c.borrow_mut().as_mut() {
-            if c.born.elapsed() > MAX_AGE {
-                c.maps.iter_mut().for_each(FxMap::clear);
+impl InterpCache {
+    /// A cache of up to `max_entries` per type and escape mode; 0 for no
+    /// cache. Nothing is allocated before the first use.
+    pub(crate) fn new(max_entries: usize) -> Self {
+        InterpCache {
+            maps: RefCell::new(Maps {
+                maps: Vec::new(),
+                born: Instant::now(),
+                hits: 0,
+                misses: 0,
+            }),
+            max_entries,
+        }
+    }
+
+    /// Drops entries older than the expiry; called once per event.
+    pub(crate) fn tick(&self) {
+        let mut c = self.maps.borrow_mut();
+        if !c.maps.is_empty() && c.born.elapsed() > MAX_AGE {
+            c.maps.iter_mut().for_each(FxMap::clear);
+            c.born = Instant::now();
+        }
+    }
+
+    /// The interpretation of a field of type `t` (one that is
+    /// [`cacheable`]) with this raw value, in escape mode `mode`: from the
+    /// cache, or from `interpret` (then remembered). The caller makes sure
+    /// the record's own interpretations (ENRICHED) do not name the field.
+    pub(crate) fn interpret<'a>(
+        &self,
+        t: FieldType,
+        mode: EscapeMode,
+        raw: &[u8],
+        interpret: impl FnOnce() -> &'a [u8],
+    ) -> Bytes {
+        let Some(ts) = type_slot(t).filter(|_| raw.len() <= MAX_RAW && self.max_entries > 0) else {
+            return Bytes::from(interpret());
+        };
+        let slot = ts * MODES + mode_slot(mode);
+        {
+            let mut c = self.maps.borrow_mut();
+            if c.maps.is_empty() {
+                c.maps = (0..TYPES * MODES).map(|_| FxMap::default()).collect();
                 c.born = Instant::now();
             }
+            // Clones of short values are inline: no allocation.
+            if let Some(v) = c.maps[slot].get(raw).cloned() {
+                c.hits += 1;
+                return v;
+            }
+            c.misses += 1;
         }
-    });
-}
-
-/// The interpretation of a field of type `t` (one that is
-/// [`cacheable`]) with this raw value, in escape mode `mode`: from the cache,
-/// or from `interpret` (then remembered). The caller makes sure the record's
-/// own interpretations (ENRICHED) do not name the field.
-pub(crate) fn interpret<'a>(
-    t: FieldType,
-    mode: EscapeMode,
-    raw: &[u8],
-    interpret: impl FnOnce() -> &'a [u8],
-) -> Bytes {
-    let Some(ts) = type_slot(t).filter(|_| raw.len() <= MAX_RAW) else {
-        return Bytes::from(interpret());
-    };
-    let slot = ts * MODES + mode_slot(mode);
-    CACHE.with(|c| {
-        let mut c = c.borrow_mut();
-        let c = c.get_or_insert_with(|| Cache {
-            maps: (0..TYPES * MODES).map(|_| FxMap::default()).collect(),
-            born: Instant::now(),
-            hits: 0,
-            misses: 0,
-        });
-        // Clones of short values are inline: no allocation.
-        if let Some(v) = c.maps[slot].get(raw).cloned() {
-            c.hits += 1;
-            return v;
-        }
-        c.misses += 1;
+        // Asked with no borrow held (`interpret` reaches the views).
         let v = Bytes::from(interpret());
+        let mut c = self.maps.borrow_mut();
         let map = &mut c.maps[slot];
-        if map.len() >= MAX_ENTRIES {
+        if map.len() >= self.max_entries {
             map.clear();
         }
         map.insert(Bytes::from(raw), v.clone());
         v
-    })
+    }
+
+    /// (hits, misses) so far, for the oracle tests.
+    #[cfg(any(test, feature = "oracle"))]
+    pub(crate) fn stats(&self) -> (u64, u64) {
+        let c = self.maps.borrow();
+        (c.hits, c.misses)
+    }
 }
 
-/// (hits, misses) of this thread's cache, for benchmarks.
-pub fn stats() -> (u64, u64) {
-    CACHE.with(|c| c.borrow().as_ref().map_or((0, 0), |c| (c.hits, c.misses)))
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Interprets `raw` through `c`, counting the calls of the interpreter.
+    fn ask(c: &InterpCache, t: FieldType, mode: EscapeMode, raw: &str, calls: &mut u32) -> Bytes {
+        c.interpret(t, mode, raw.as_bytes(), || {
+            *calls += 1;
+            b"answer"
+        })
+    }
+
+    #[test]
+    fn remembered_per_type_mode_and_value() {
+        let c = InterpCache::new(DEFAULT_ENTRIES);
+        let mut calls = 0;
+        for _ in 0..3 {
+            assert_eq!(
+                ask(&c, FieldType::Uid, EscapeMode::Raw, "0", &mut calls),
+                "answer"
+            );
+        }
+        assert_eq!(calls, 1);
+        ask(&c, FieldType::Gid, EscapeMode::Raw, "0", &mut calls);
+        ask(&c, FieldType::Uid, EscapeMode::Tty, "0", &mut calls);
+        ask(&c, FieldType::Uid, EscapeMode::Raw, "1", &mut calls);
+        assert_eq!(calls, 4);
+        assert_eq!(c.stats(), (2, 4));
+    }
+
+    #[test]
+    fn zero_entries_ask_every_time() {
+        let c = InterpCache::new(0);
+        let mut calls = 0;
+        for _ in 0..3 {
+            ask(&c, FieldType::Uid, EscapeMode::Raw, "0", &mut calls);
+        }
+        assert_eq!(calls, 3);
+        assert!(c.maps.borrow().maps.is_empty(), "nothing allocated");
+    }
+
+    #[test]
+    fn a_full_map_starts_over() {
+        let c = InterpCache::new(1);
+        let mut calls = 0;
+        ask(&c, FieldType::Uid, EscapeMode::Raw, "0", &mut calls);
+        ask(&c, FieldType::Uid, EscapeMode::Raw, "0", &mut calls);
+        assert_eq!(calls, 1);
+        ask(&c, FieldType::Uid, EscapeMode::Raw, "1", &mut calls);
+        ask(&c, FieldType::Uid, EscapeMode::Raw, "0", &mut calls);
+        assert_eq!(calls, 3, "0 was dropped to make room for 1");
+        let slot = type_slot(FieldType::Uid).unwrap() * MODES;
+        assert_eq!(c.maps.borrow().maps[slot].len(), 1);
+    }
+
+    #[test]
+    fn other_types_and_long_values_are_not_cached() {
+        let c = InterpCache::new(DEFAULT_ENTRIES);
+        let mut calls = 0;
+        let long = "7".repeat(MAX_RAW + 1);
+        for _ in 0..2 {
+            ask(&c, FieldType::Syscall, EscapeMode::Raw, "2", &mut calls);
+            ask(&c, FieldType::Uid, EscapeMode::Raw, &long, &mut calls);
+        }
+        assert_eq!(calls, 4);
+        assert!(!cacheable(FieldType::Syscall) && cacheable(FieldType::Uid));
+    }
 }

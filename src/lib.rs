@@ -64,24 +64,32 @@
 //! holds the switch that turns these rules off on other versions;
 //! `src/enriched.rs` reads a record's own ENRICHED interpretations once and
 //! answers a field they name with the value they give it.
-//! [`EventRef::to_event`] also uses `src/interpcache.rs`, per field type and
-//! escape mode, for the interpretations 3.0.9 derives from the raw value alone
-//! (uid and gid names on every version); [`id_cache_stats`] counts its hits.
-//! `src/oracle/` checks every rule field by field against libauparse, on
+//! [`EventRef::to_event`] and [`EventRef::normalize`] also use
+//! `src/interpcache.rs`, per field type and escape mode, for the
+//! interpretations 3.0.9 derives from the raw value alone (uid and gid names
+//! on every version). `src/oracle/` checks every rule field by field against libauparse, on
 //! every fixture and corpus file (the crate's tests) and on fuzzed input
 //! (feature `oracle`); no library module imports it, and
 //! `tests/import_graph.rs` keeps the modules of `src/` free of import cycles.
 //!
-//! **Caches** are per thread, bounded, and not configurable yet:
-//! the type cache holds 1024 slots of (record type, name up to 24 bytes) ->
-//! type and starts over when 3/4 full; the interpretation cache holds, for
-//! each of 31 field types x 4 escape modes, up to 4096 raw values (of at
-//! most 96 bytes) -> interpretation, each map starting over when full and
-//! all emptied after 60 s so that new users show up (a few MB at worst);
-//! `format` keeps the last second converted to local time, and
-//! `format::json` the last second's formatted date. Other helpers live in
-//! their own rooms: `src/assemble.rs` groups records as `ausearch` does
-//! (libaudit's type names come from [`ffi::audit_name_to_msg_type`]),
+//! **Caches** belong to the [`Feeder`] or [`Parser`] whose events use them
+//! (`src/caches.rs`): the views reach them through the borrow of the parser
+//! they already hold, so parsers share no entry, and a parser's caches go
+//! with it. Their sizes are set with [`CacheSizes`] (`set_cache_sizes`, or
+//! [`ReadOptions::cache_sizes`]); 0 turns a cache off, and no size changes
+//! an answer (`tests/cache_sizes.rs`). By default the type cache holds 1024
+//! slots of (record type, name up to 24 bytes) -> type and starts over when
+//! 3/4 full; the interpretation cache holds, for each of 31 field types x 4
+//! escape modes, up to 4096 raw values (of at most 96 bytes) ->
+//! interpretation, each map starting over when full and all emptied after
+//! 60 s so that new users show up (a few MB at worst). ENRICHED fields are
+//! never cached (their records name them). Besides the lock's flag, the
+//! thread-locals left are formatting's: `format` keeps the last second converted to local time,
+//! and `format::json` the last second's formatted date. Other helpers live
+//! in their own rooms: `src/assemble.rs` groups records as `ausearch` does
+//! (libaudit's type names come from [`ffi::audit_name_to_msg_type`], and
+//! [`RecordType::name`] from [`ffi::audit_msg_type_to_name`]: libaudit's
+//! bindings live in auparse-sys),
 //! `src/fschange.rs` and `src/fsindex.rs` turn events into [`FsChange`]s
 //! and index them; `src/format/` writes json, text, csv and pretty output.
 //!
@@ -94,6 +102,7 @@
 
 mod assemble;
 pub mod bytes;
+mod caches;
 mod cursor;
 mod enriched;
 mod error;
@@ -116,24 +125,14 @@ mod types;
 pub use assemble::Grouping;
 pub use auparse_sys as ffi;
 pub use bytes::Bytes;
+pub use caches::CacheSizes;
 pub use cursor::{EventRef, FieldRef, Fields, RecordRef, Records};
 pub use error::{Error, Result};
 pub use event::{Event, EventOptions, Field, Id, Record, Value};
 pub use feeder::Feeder;
-/// Lexical path joining for the tools crate; not part of the API.
-#[doc(hidden)]
-pub use fschange::join_normalize;
 pub use fschange::{fs_changes, ChangeKind, FsChange, FsTracker};
 pub use fsindex::FsIndex;
 pub use global::configured_eoe_timeout;
-/// True while this thread holds the libauparse lock; for tests, not part of the API.
-#[doc(hidden)]
-pub use global::in_libauparse;
-/// Hits and misses of this thread's interpretation cache (uids, gids and the
-/// other field types whose interpretation depends only on the raw value);
-/// for benchmarks and tests, not part of the API.
-#[doc(hidden)]
-pub use interpcache::stats as id_cache_stats;
 pub use normalize::{NormField, Normalized, Object, Outcome, Subject};
 pub use parser::{Events, Parser};
 pub use read::{read_events, read_events_escaped, read_events_with, ReadEvents, ReadOptions};

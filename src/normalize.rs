@@ -244,9 +244,12 @@ fn current_field(ev: &mut EventRef<'_>) -> Option<NormField> {
         let raw = cbytes(ffi::auparse_get_field_str(au)).unwrap_or_default();
         // The views' type cache (see crate::typecache).
         let rtype = ffi::auparse_get_type(au) as u32;
-        let field_type = FieldType::from_raw(crate::typecache::field_type(rtype, field, || {
-            ffi::auparse_get_field_type(au) as u32
-        }));
+        let caches = ev.caches();
+        let field_type = FieldType::from_raw(
+            caches
+                .types
+                .field_type(rtype, field, || ffi::auparse_get_field_type(au) as u32),
+        );
         // File names joined to the cwd, as to_event and ausearch show them
         // (realpath and interpretation share libauparse's cache slot: asking
         // for the realpath first decides it).
@@ -264,7 +267,9 @@ fn current_field(ev: &mut EventRef<'_>) -> Option<NormField> {
         // here: working out which names they carry would cost more than it
         // saves on a handful of fields.
         let value = if crate::interpcache::cacheable(field_type) && !enriched() {
-            crate::interpcache::interpret(field_type, ev.escape_mode(), raw, interpret)
+            caches
+                .interpretations
+                .interpret(field_type, ev.escape_mode(), raw, interpret)
         } else {
             Bytes::from(interpret())
         };

@@ -1,5 +1,6 @@
 //! Pull mode: a parser over files, a buffer or a descriptor, read event by event.
 
+use crate::caches::{CacheSizes, Caches};
 use crate::cursor::EventRef;
 use crate::error::{step, Error, Result};
 use crate::event::Event;
@@ -49,6 +50,8 @@ pub struct Parser {
     eoe_timeout: u32,
     /// The escape mode.
     escape: EscapeMode,
+    /// The caches of the event views.
+    caches: Caches,
     /// Keeps the NUL-terminated buffer of a buffer source alive (libauparse
     /// reads it in place).
     _buffer: Option<Vec<u8>>,
@@ -91,6 +94,7 @@ impl Parser {
             au,
             eoe_timeout: global::configured_eoe_timeout(),
             escape: EscapeMode::Raw,
+            caches: Caches::default(),
             _buffer: None,
         })
     }
@@ -212,6 +216,18 @@ impl Parser {
         self.eoe_timeout = secs;
     }
 
+    /// Sets the sizes of the caches the views of this Parser's events use
+    /// (see [`CacheSizes`]; a new Parser has [`CacheSizes::default`]).
+    /// Empties them.
+    pub fn set_cache_sizes(&mut self, sizes: CacheSizes) {
+        self.caches = Caches::new(sizes);
+    }
+
+    /// The sizes of this Parser's caches.
+    pub fn cache_sizes(&self) -> CacheSizes {
+        self.caches.sizes()
+    }
+
     /// Moves to the next event (`auparse_next_event`) and lends a view of it.
     /// `Ok(None)` at the end of the input.
     ///
@@ -232,7 +248,7 @@ impl Parser {
         // next auparse_next_event, which needs &mut self; the view owns the
         // lock guard for its whole life.
         Ok(Some(unsafe {
-            EventRef::new(self.au, Some(guard), self.escape)
+            EventRef::new(self.au, Some(guard), self.escape, &self.caches)
         }))
     }
 

@@ -1,6 +1,7 @@
 //! One-call convenience: read any `impl Read` and iterate owned events.
 
 use crate::assemble::Grouping;
+use crate::caches::CacheSizes;
 use crate::error::Result;
 use crate::event::{Event, EventOptions};
 use crate::feeder::Feeder;
@@ -80,6 +81,8 @@ pub struct ReadOptions {
     pub grouping: Grouping,
     /// What the owned events hold beyond their records.
     pub event: EventOptions,
+    /// The sizes of the Feeder's caches ([`CacheSizes::default`] by default).
+    pub cache_sizes: CacheSizes,
 }
 
 impl ReadOptions {
@@ -103,6 +106,12 @@ impl ReadOptions {
     /// Sets [`event`](Self::event).
     pub fn event_options(mut self, event: EventOptions) -> Self {
         self.event = event;
+        self
+    }
+
+    /// Sets [`cache_sizes`](Self::cache_sizes).
+    pub fn cache_sizes(mut self, sizes: CacheSizes) -> Self {
+        self.cache_sizes = sizes;
         self
     }
 }
@@ -129,6 +138,7 @@ pub fn read_events_with<R: Read>(reader: R, options: ReadOptions) -> Result<Read
     let mut feeder = Feeder::new()?;
     feeder.set_escape_mode(options.escape_mode)?;
     feeder.set_grouping(options.grouping);
+    feeder.set_cache_sizes(options.cache_sizes);
     Ok(ReadEvents {
         reader,
         feeder,

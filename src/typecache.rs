@@ -5,8 +5,10 @@
 //! for a field named `acct` and for TRUSTED_APP records, where the value
 //! decides. libauparse finds it by a chain of `strcmp`s and a search of its
 //! field-name table on every call (16 % of a plain C walk), so the views keep
-//! types here, per thread, per (record type, name): an open-addressing table
-//! of 1024 slots, emptied when three quarters full. Only on the libauparse
+//! types here, per (record type, name): an open-addressing table owned by
+//! the [`Feeder`](crate::Feeder) or [`Parser`](crate::Parser) whose events
+//! the views borrow ([`crate::caches`]), of 1024 slots by default (settable,
+//! 0 for none), emptied when three quarters full. Only on the libauparse
 //! versions this rule was read from ([`crate::interp_rule::ENABLED`]);
 //! elsewhere every call goes to libauparse. The oracle tests (`src/oracle/`)
 //! check every answer against libauparse's.
@@ -15,9 +17,8 @@ use crate::interp_rule::ENABLED;
 use std::cell::RefCell;
 
 const AUDIT_TRUSTED_APP: u32 = 1121;
-const SLOTS: usize = 1024;
-/// Cleared when this full (keeps probe chains short).
-const MAX_FILLED: usize = SLOTS * 3 / 4;
+/// The default number of slots.
+pub(crate) const DEFAULT_SLOTS: usize = 1024;
 /// Names longer than this are not cached (no real field name is).
 const MAX_NAME: usize = 24;
 
@@ -34,18 +35,21 @@ struct Slot {
     field_type: u32,
 }
 
-struct TypeCache {
+struct Table {
+    /// Empty until the first type is remembered; then `mask + 1` slots.
     slots: Vec<Option<Slot>>,
     filled: usize,
 }
 
-thread_local! {
-    static TYPES: RefCell<TypeCache> = const {
-        RefCell::new(TypeCache {
-            slots: Vec::new(),
-            filled: 0,
-        })
-    };
+/// Field types per (record type, name), for the views of one parser.
+pub(crate) struct TypeCache {
+    table: RefCell<Table>,
+    /// Slots minus one (a power of two minus one); unused when disabled.
+    mask: usize,
+    /// Cleared when this full (keeps probe chains short). Always below the
+    /// number of slots, so a probe always meets an empty slot.
+    max_filled: usize,
+    enabled: bool,
 }
 
 /// True when the type of a field with this name in this record type does
@@ -67,45 +71,82 @@ fn key(rtype: u32, name: &[u8]) -> Key {
 }
 
 #[inline]
-fn slot_of(k: &Key) -> usize {
+fn hash(k: &Key) -> usize {
     let mut h = u64::from(k.rtype);
     for w in k.name {
         h = (h ^ w).wrapping_mul(0x9e37_79b9_7f4a_7c15);
     }
-    (h >> 40) as usize % SLOTS
+    (h >> 40) as usize
 }
 
-/// The type of field `name` of a record of type `rtype`: from the cache, or
-/// from `ask` (libauparse), then remembered when it cannot depend on the value.
-#[inline]
-pub(crate) fn field_type(rtype: u32, name: &[u8], ask: impl FnOnce() -> u32) -> u32 {
-    if !ENABLED || !type_is_static(rtype, name) {
-        return ask();
-    }
-    let k = key(rtype, name);
-    TYPES.with(|c| {
-        let mut c = c.borrow_mut();
-        if c.slots.is_empty() {
-            c.slots = vec![None; SLOTS];
+impl TypeCache {
+    /// A cache of `slots` slots, rounded up to a power of two and to at
+    /// least 2; 0 for no cache. Nothing is allocated before the first use.
+    pub(crate) fn new(slots: usize) -> Self {
+        let n = if slots == 0 {
+            0
+        } else {
+            slots
+                .max(2)
+                .checked_next_power_of_two()
+                .unwrap_or(1 << (usize::BITS - 1))
+        };
+        TypeCache {
+            table: RefCell::new(Table {
+                slots: Vec::new(),
+                filled: 0,
+            }),
+            mask: n.saturating_sub(1),
+            max_filled: n * 3 / 4,
+            enabled: n > 0,
         }
-        let mut i = slot_of(&k);
-        loop {
-            match &c.slots[i] {
-                Some(s) if s.key == k => return s.field_type,
-                Some(_) => i = (i + 1) % SLOTS,
-                None => break,
+    }
+
+    /// The type of field `name` of a record of type `rtype`: from the
+    /// cache, or from `ask` (libauparse), then remembered when it cannot
+    /// depend on the value.
+    #[inline]
+    pub(crate) fn field_type(&self, rtype: u32, name: &[u8], ask: impl FnOnce() -> u32) -> u32 {
+        if !ENABLED || !self.enabled || !type_is_static(rtype, name) {
+            return ask();
+        }
+        let k = key(rtype, name);
+        let mut i = hash(&k) & self.mask;
+        {
+            let c = self.table.borrow();
+            if !c.slots.is_empty() {
+                loop {
+                    match &c.slots[i] {
+                        Some(s) if s.key == k => return s.field_type,
+                        Some(_) => i = (i + 1) & self.mask,
+                        None => break,
+                    }
+                }
             }
         }
+        // Asked with no borrow held: `ask` is libauparse, but a view's
+        // closure must never find the table borrowed.
         let field_type = ask();
-        if c.filled >= MAX_FILLED {
+        let mut c = self.table.borrow_mut();
+        if c.slots.is_empty() {
+            c.slots = vec![None; self.mask + 1];
+        }
+        if c.filled >= self.max_filled {
             c.slots.iter_mut().for_each(|s| *s = None);
             c.filled = 0;
-            i = slot_of(&k);
+        }
+        // Probe again: the table may have just been allocated or cleared.
+        i = hash(&k) & self.mask;
+        while let Some(s) = &c.slots[i] {
+            if s.key == k {
+                return field_type;
+            }
+            i = (i + 1) & self.mask;
         }
         c.slots[i] = Some(Slot { key: k, field_type });
         c.filled += 1;
         field_type
-    })
+    }
 }
 
 #[cfg(test)]
@@ -125,10 +166,11 @@ mod tests {
         if !ENABLED {
             return;
         }
+        let c = TypeCache::new(DEFAULT_SLOTS);
         let mut asked = 0;
         for _ in 0..3 {
             assert_eq!(
-                field_type(1300, b"test-uid", || {
+                c.field_type(1300, b"test-uid", || {
                     asked += 1;
                     7
                 }),
@@ -136,9 +178,9 @@ mod tests {
             );
         }
         assert_eq!(asked, 1);
-        assert_eq!(field_type(1302, b"test-uid", || 9), 9);
-        assert_eq!(field_type(1300, b"acct", || 3), 3);
-        assert_eq!(field_type(1300, b"acct", || 4), 4);
+        assert_eq!(c.field_type(1302, b"test-uid", || 9), 9);
+        assert_eq!(c.field_type(1300, b"acct", || 3), 3);
+        assert_eq!(c.field_type(1300, b"acct", || 4), 4);
     }
 
     #[test]
@@ -146,19 +188,39 @@ mod tests {
         if !ENABLED {
             return;
         }
-        for n in 0..(SLOTS * 2) {
-            let name = format!("f{n}");
-            assert_eq!(field_type(1, name.as_bytes(), || n as u32), n as u32);
-        }
-        let mut asked = false;
-        let last = format!("f{}", SLOTS * 2 - 1);
-        assert_eq!(
-            field_type(1, last.as_bytes(), || {
+        for slots in [1, 2, 3, 5, DEFAULT_SLOTS] {
+            let c = TypeCache::new(slots);
+            let n = (slots * 2) as u32;
+            for round in 0..2 {
+                for t in 0..n {
+                    let name = format!("f{t}");
+                    let got = c.field_type(1, name.as_bytes(), || t + round);
+                    // Answers come from the cache (round 0's) or from `ask`.
+                    assert!(got == t || got == t + round, "{slots} slots: {got} for {t}");
+                }
+            }
+            // The last one asked is always remembered.
+            let last = format!("f{}", n - 1);
+            let mut asked = false;
+            let got = c.field_type(1, last.as_bytes(), || {
                 asked = true;
                 0
-            }),
-            (SLOTS * 2 - 1) as u32
-        );
-        assert!(!asked);
+            });
+            assert!(!asked && got >= n - 1, "{slots} slots");
+            assert!(c.table.borrow().filled < c.mask + 1);
+        }
+    }
+
+    #[test]
+    fn size_zero_asks_every_time() {
+        let c = TypeCache::new(0);
+        let mut asked = 0;
+        for _ in 0..3 {
+            c.field_type(1300, b"uid", || {
+                asked += 1;
+                1
+            });
+        }
+        assert_eq!(asked, 3);
     }
 }

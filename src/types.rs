@@ -125,15 +125,6 @@ impl FieldType {
             other => Unknown(other),
         }
     }
-
-    /// True for the types whose interpretation depends only on the raw value
-    /// and the local user/group database (uids and gids). Used to cache
-    /// interpretations; ENRICHED records carry their own names and bypass it.
-    /// Not part of the API.
-    #[doc(hidden)]
-    pub fn is_id(self) -> bool {
-        matches!(self, FieldType::Uid | FieldType::Gid)
-    }
 }
 
 impl Serialize for FieldType {
@@ -249,54 +240,13 @@ impl RecordType {
     }
 }
 
-type TypeToName = unsafe extern "C" fn(std::ffi::c_int) -> *const std::ffi::c_char;
-
-/// libaudit's `audit_msg_type_to_name`, found in the process (libauparse
-/// depends on libaudit), or else in `libaudit.so.1` loaded here (a program
-/// that calls no libauparse function may not have it loaded).
-fn type_to_name_fn() -> Option<TypeToName> {
-    static F: std::sync::OnceLock<Option<TypeToName>> = std::sync::OnceLock::new();
-    *F.get_or_init(|| {
-        let name = c"audit_msg_type_to_name".as_ptr();
-        // SAFETY: dlsym with RTLD_DEFAULT searches the objects already loaded
-        // and takes a NUL-terminated name; it has no other precondition.
-        let mut p = unsafe { libc::dlsym(libc::RTLD_DEFAULT, name) };
-        if p.is_null() {
-            // SAFETY: dlopen takes a NUL-terminated file name; the handle is
-            // never closed, so the symbol stays valid for the process.
-            let h = unsafe { libc::dlopen(c"libaudit.so.1".as_ptr(), libc::RTLD_LAZY) };
-            if !h.is_null() {
-                // SAFETY: `h` is a live handle; NUL-terminated name.
-                p = unsafe { libc::dlsym(h, name) };
-            }
-        }
-        if p.is_null() {
-            None
-        } else {
-            // SAFETY: the symbol is libaudit's
-            // `const char *audit_msg_type_to_name(int)`, whose C signature
-            // is exactly TypeToName.
-            Some(unsafe { std::mem::transmute::<*mut libc::c_void, TypeToName>(p) })
-        }
-    })
-}
-
 impl RecordType {
     /// The type's name as libaudit spells it (`audit_msg_type_to_name`,
     /// what `auparse_get_type_name` returns), e.g. `SYSCALL`; `None` for a
     /// number it has no name for.
     pub fn name(self) -> Option<&'static str> {
-        let f = type_to_name_fn()?;
         let n = std::ffi::c_int::try_from(self.0).ok()?;
-        // SAFETY: audit_msg_type_to_name looks the number up in a static,
-        // read-only table and returns NULL or a pointer into it, valid and
-        // unchanged for the life of the process; no shared mutable state.
-        let p = unsafe { f(n) };
-        if p.is_null() {
-            return None;
-        }
-        // SAFETY: non-NULL, NUL-terminated, static (see above).
-        unsafe { std::ffi::CStr::from_ptr(p) }.to_str().ok()
+        auparse_sys::audit_msg_type_to_name(n)?.to_str().ok()
     }
 }
 

@@ -16,8 +16,11 @@
 //! - `auparse_get_node` returns a `malloc`ed string the caller must `free`.
 //! - `AUSOURCE_DESCRIPTOR` and `AUSOURCE_FILE_POINTER` sources close what they are given.
 //!
-//! One libaudit function the header does not declare is here too,
-//! [`audit_name_to_msg_type`], found at run time (see its documentation).
+//! Two libaudit functions the header does not declare are here too,
+//! [`audit_name_to_msg_type`] and [`audit_msg_type_to_name`], found at run
+//! time in the objects the process has loaded: libauparse needs libaudit,
+//! but its link name comes with `libaudit-dev`, which `libauparse-dev` does
+//! not require (see their documentation).
 //!
 //! The library version found at build time is [`LIBAUPARSE_VERSION`]; dependents
 //! also get it in their build scripts as `DEP_AUPARSE_VERSION`.
@@ -30,9 +33,34 @@ include!(concat!(env!("OUT_DIR"), "/bindings.rs"));
 /// Version of libauparse (from pkg-config) the bindings were generated from.
 pub const LIBAUPARSE_VERSION: &str = env!("AUPARSE_SYS_LIBAUPARSE_VERSION");
 
+/// A libaudit function, looked up by name in the objects the process has
+/// loaded (libaudit comes with libauparse); null if none exports it.
+///
+/// How libaudit is found, and why not by linking: libauparse needs libaudit
+/// (`libauparse.so.0` has `NEEDED libaudit.so.1`), so libaudit is in every
+/// process that uses these bindings; but its headers and its `libaudit.so`
+/// link name come in `libaudit-dev`, which Debian 12's `libauparse-dev` does
+/// not depend on, and a symbol reached only through libauparse's own
+/// dependency cannot be linked to (ld: "DSO missing from command line").
+/// Linking `-laudit` would make every build need one more -dev package for
+/// two functions; looking the symbols up in the loaded objects needs nothing.
+fn libaudit_symbol(name: &core::ffi::CStr) -> *mut libc::c_void {
+    // Keep libauparse (and with it libaudit) a needed library of any
+    // binary that calls this, even one that calls nothing else here
+    // (tests/libaudit_alone.rs).
+    std::hint::black_box(auparse_init as *const ());
+    // SAFETY: dlsym with RTLD_DEFAULT searches the objects already loaded and
+    // takes a NUL-terminated name; it has no other precondition.
+    unsafe { libc::dlsym(libc::RTLD_DEFAULT, name.as_ptr()) }
+}
+
 /// The C signature of libaudit's `audit_name_to_msg_type` (libaudit.h:
 /// `int audit_name_to_msg_type(const char *msg_type)`).
 type NameToMsgType = unsafe extern "C" fn(*const core::ffi::c_char) -> core::ffi::c_int;
+
+/// The C signature of libaudit's `audit_msg_type_to_name` (libaudit.h:
+/// `const char *audit_msg_type_to_name(int msg_type)`).
+type MsgTypeToName = unsafe extern "C" fn(core::ffi::c_int) -> *const core::ffi::c_char;
 
 /// libaudit's `audit_name_to_msg_type`: the record type number of a record
 /// type name (`"SYSCALL"` is 1300, `"UNKNOWN[1999]"` is 1999, an unknown name
@@ -41,38 +69,49 @@ type NameToMsgType = unsafe extern "C" fn(*const core::ffi::c_char) -> core::ffi
 /// Safe to call: the function only reads the NUL-terminated string it is
 /// given and touches no shared mutable state (libaudit 3.0.9 `lookup_table.c`:
 /// a binary search of constant tables, then `strtol` for `UNKNOWN[n]`), so it
-/// needs neither the libauparse lock nor anything of the caller.
-///
-/// How it is found, and why not by linking: libauparse needs libaudit
-/// (`libauparse.so.0` has `NEEDED libaudit.so.1`), so libaudit is in every
-/// process that uses these bindings; but its headers and its `libaudit.so`
-/// link name come in `libaudit-dev`, which Debian 12's `libauparse-dev` does
-/// not depend on, and a symbol reached only through libauparse's own
-/// dependency cannot be linked to (ld: "DSO missing from command line").
-/// Linking `-laudit` would make every build need one more -dev package for
-/// one function; looking the symbol up in the loaded objects needs nothing.
+/// needs neither the libauparse lock nor anything of the caller. libaudit is
+/// looked up in the loaded objects, not linked (see the crate documentation).
 pub fn audit_name_to_msg_type(name: &core::ffi::CStr) -> Option<core::ffi::c_int> {
     static F: std::sync::OnceLock<Option<NameToMsgType>> = std::sync::OnceLock::new();
     let f = (*F.get_or_init(|| {
-        // Keep libauparse (and with it libaudit) a needed library of any
-        // binary that calls this, even one that calls nothing else here.
-        std::hint::black_box(auparse_init as *const ());
-        // SAFETY: dlsym with RTLD_DEFAULT searches the objects already
-        // loaded and takes a NUL-terminated name; it has no other
-        // precondition.
-        let p = unsafe { libc::dlsym(libc::RTLD_DEFAULT, c"audit_name_to_msg_type".as_ptr()) };
-        if p.is_null() {
-            None
-        } else {
-            // SAFETY: the symbol is libaudit's `audit_name_to_msg_type`,
-            // whose C signature (libaudit.h, every libaudit since 1.x) is
-            // exactly `NameToMsgType`; a function pointer and a data pointer
-            // have the same size and representation on the platforms
-            // libaudit exists for (Linux, POSIX dlsym).
-            Some(unsafe { std::mem::transmute::<*mut libc::c_void, NameToMsgType>(p) })
-        }
+        let p = libaudit_symbol(c"audit_name_to_msg_type");
+        // SAFETY: the symbol is libaudit's `audit_name_to_msg_type`, whose C
+        // signature (libaudit.h, every libaudit since 1.x) is exactly
+        // `NameToMsgType`; a function pointer and a data pointer have the
+        // same size and representation on the platforms libaudit exists for
+        // (Linux, POSIX dlsym).
+        (!p.is_null())
+            .then(|| unsafe { std::mem::transmute::<*mut libc::c_void, NameToMsgType>(p) })
     }))?;
     // SAFETY: `name` is a valid NUL-terminated string that outlives the call;
     // the function only reads it and uses no shared mutable state (above).
     Some(unsafe { f(name.as_ptr()) })
+}
+
+/// libaudit's `audit_msg_type_to_name`: the name of a record type number
+/// (1300 is `"SYSCALL"`), as `auparse_get_type_name` gives it; `None` for a
+/// number libaudit has no name for, or if the libaudit in the process does
+/// not export the function.
+///
+/// Safe to call: the function looks the number up in a constant table and
+/// returns NULL or a pointer into it (libaudit 3.0.9 `lookup_table.c`,
+/// `msg_type_i2s`), valid and unchanged for the life of the process; it
+/// touches no shared mutable state, so it needs no lock. libaudit is looked
+/// up in the loaded objects, not linked (see the crate documentation).
+pub fn audit_msg_type_to_name(msg_type: core::ffi::c_int) -> Option<&'static core::ffi::CStr> {
+    static F: std::sync::OnceLock<Option<MsgTypeToName>> = std::sync::OnceLock::new();
+    let f = (*F.get_or_init(|| {
+        let p = libaudit_symbol(c"audit_msg_type_to_name");
+        // SAFETY: the symbol is libaudit's `audit_msg_type_to_name`, whose C
+        // signature (libaudit.h, every libaudit since 1.x) is exactly
+        // `MsgTypeToName`; function and data pointers have the same
+        // representation on Linux (POSIX dlsym).
+        (!p.is_null())
+            .then(|| unsafe { std::mem::transmute::<*mut libc::c_void, MsgTypeToName>(p) })
+    }))?;
+    // SAFETY: takes a plain int; no shared mutable state (above).
+    let p = unsafe { f(msg_type) };
+    // SAFETY: NULL, or a NUL-terminated string in a static constant table
+    // (above), so valid and unchanged for 'static.
+    (!p.is_null()).then(|| unsafe { core::ffi::CStr::from_ptr(p) })
 }

@@ -73,3 +73,42 @@ fn audit_name_to_msg_type_answers_as_the_kernel_header() {
     assert_eq!(audit_name_to_msg_type(c"UNKNOWN[1999]"), Some(1999));
     assert_eq!(audit_name_to_msg_type(c"NO_SUCH_TYPE"), Some(-1));
 }
+
+/// libaudit's record type names, against the kernel's own header where it is
+/// installed and against fixed kernel ABI values; both directions agree.
+#[test]
+fn audit_msg_type_to_name_answers_as_the_kernel_header() {
+    let header = std::fs::read_to_string("/usr/include/linux/audit.h").unwrap_or_default();
+    let mut checked = 0;
+    for l in header.lines() {
+        let mut w = l.split_whitespace();
+        let (Some("#define"), Some(name), Some(value)) = (w.next(), w.next(), w.next()) else {
+            continue;
+        };
+        let (Some(name), Ok(value)) = (name.strip_prefix("AUDIT_"), value.parse::<i32>()) else {
+            continue;
+        };
+        // Record types only, and only those libaudit spells as the header
+        // does (a few have other names in libaudit, e.g. AUDIT_FIRST_*).
+        if !(1000..3000).contains(&value) {
+            continue;
+        }
+        if let Some(got) = audit_msg_type_to_name(value) {
+            let got = got.to_str().unwrap();
+            if got == name {
+                checked += 1;
+            }
+            // Whatever the name, it maps back to the number.
+            let c = std::ffi::CString::new(got).unwrap();
+            assert_eq!(audit_name_to_msg_type(&c), Some(value), "{got}");
+        }
+    }
+    eprintln!("{checked} names checked against /usr/include/linux/audit.h");
+    assert!(header.is_empty() || checked > 50, "{checked}");
+    // Kernel ABI numbers (stable).
+    assert_eq!(audit_msg_type_to_name(1300), Some(c"SYSCALL"));
+    assert_eq!(audit_msg_type_to_name(1320), Some(c"EOE"));
+    assert_eq!(audit_msg_type_to_name(1327), Some(c"PROCTITLE"));
+    assert_eq!(audit_msg_type_to_name(1999), None);
+    assert_eq!(audit_msg_type_to_name(-1), None);
+}

@@ -13,7 +13,7 @@ use crate::sink::Sink;
 use crate::{CmdResult, Fatal};
 use auparse::format::json::write_change_line;
 use auparse::format::pretty::write_escaped;
-use auparse::{join_normalize, ChangeKind, Event, Feeder, FsChange, FsTracker, Grouping};
+use auparse::{ChangeKind, Event, Feeder, FsChange, FsTracker, Grouping};
 use clap::{Args as ClapArgs, Parser, ValueEnum};
 use std::collections::VecDeque;
 use std::ffi::OsString;
@@ -188,7 +188,8 @@ struct Plugin {
     args: Args,
     tracker: FsTracker,
     sink: Sink,
-    paths: Vec<Vec<u8>>,
+    /// The `--path` directories, absolute.
+    paths: Vec<PathBuf>,
     reopen: Arc<AtomicBool>,
     events: VecDeque<Event>,
     /// Since when changes have been waiting for their directory.
@@ -213,13 +214,7 @@ impl Plugin {
         if self.paths.is_empty() || !c.dir_known {
             return true;
         }
-        let under = |p: &[u8]| {
-            self.paths.iter().any(|d| {
-                p.starts_with(d)
-                    && (p.len() == d.len() || p[d.len()] == b'/' || d.last() == Some(&b'/'))
-            })
-        };
-        under(&c.path) || c.old_path.as_deref().is_some_and(under)
+        self.paths.iter().any(|d| c.is_under(d))
     }
 
     fn line(&self, c: &FsChange) -> Vec<u8> {
@@ -587,10 +582,7 @@ fn run_plugin(mut args: Args) -> CmdResult {
     let paths = args
         .paths
         .iter()
-        .map(|p| {
-            let abs = std::path::absolute(p).unwrap_or_else(|_| p.clone());
-            join_normalize(None, abs.as_os_str().as_encoded_bytes())
-        })
+        .map(|p| std::path::absolute(p).unwrap_or_else(|_| p.clone()))
         .collect();
     let sources: Vec<Source> = args.inputs.iter().map(|f| Source::from_arg(f)).collect();
     let mut tracker = FsTracker::default();

@@ -271,6 +271,52 @@ fn fsaction_reports_what_the_original_got_right() {
     assert_eq!(code, 0, "{err}");
 }
 
+/// `fsaction --path DIR` keeps the changes whose path or old path is DIR or
+/// below it, however DIR is spelled: the expected lines are picked from the
+/// unfiltered output by comparing its JSON paths as strings.
+#[test]
+fn fsaction_path_keeps_changes_below_the_directory() {
+    let all = fixtures().join("all.log");
+    let (code, out, err) = run(&["fsaction", "--format", "json", all.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let every = json_lines(&out);
+    for (spelled, dir) in [
+        ("/tmp/auparse-fixture/./tree/", "/tmp/auparse-fixture/tree"),
+        (
+            "/tmp//auparse-fixture/tree/a/../a",
+            "/tmp/auparse-fixture/tree/a",
+        ),
+        ("/tmp/auparse-fixture/tre", "/tmp/auparse-fixture/tre"),
+        ("/", "/"),
+    ] {
+        let below = |p: &serde_json::Value| {
+            p.as_str().is_some_and(|p| {
+                dir == "/" || p == dir || p.strip_prefix(dir).is_some_and(|r| r.starts_with('/'))
+            })
+        };
+        let want: Vec<_> = every
+            .iter()
+            .filter(|l| l["dir_known"] == false || below(&l["path"]) || below(&l["old_path"]))
+            .collect();
+        let (code, out, err) = run(&[
+            "fsaction",
+            "--format",
+            "json",
+            "--path",
+            spelled,
+            all.to_str().unwrap(),
+        ]);
+        assert_eq!(code, 0, "{err}");
+        let got = json_lines(&out);
+        assert_eq!(got.iter().collect::<Vec<_>>(), want, "--path {spelled}");
+        match dir {
+            "/" => assert_eq!(got.len(), every.len()),
+            "/tmp/auparse-fixture/tre" => assert!(got.len() < 3, "{got:?}"),
+            _ => assert!(got.len() >= 2, "--path {spelled}: {got:?}"),
+        }
+    }
+}
+
 #[test]
 fn live_fixture_changes_in_text_and_json() {
     let all = fixtures().join("all.stream");

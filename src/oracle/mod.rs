@@ -13,6 +13,8 @@ use auparse_sys as ffi;
 pub(crate) struct Tally {
     pub(crate) fields: u64,
     pub(crate) raw_answers: u64,
+    /// Interpretations [`check_owned`] found in the parser's cache.
+    pub(crate) cache_hits: u64,
     pub(crate) mismatches: Vec<String>,
 }
 
@@ -166,7 +168,9 @@ pub(crate) fn check_normalized(ev: &mut crate::EventRef<'_>, t: &mut Tally, what
 /// Owned events (`to_event`, with its interpretation cache) against
 /// libauparse's interpretation of the same fields, asked afterwards.
 pub(crate) fn check_owned(ev: &mut crate::EventRef<'_>, t: &mut Tally, what: &str) {
+    let (hits_before, _) = ev.caches().interpretations.stats();
     let owned = ev.to_event();
+    t.cache_hits += ev.caches().interpretations.stats().0 - hits_before;
     let mut recs = ev.records();
     let mut ri = 0;
     while let Some(mut rec) = recs.next() {
