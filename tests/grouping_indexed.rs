@@ -42,11 +42,12 @@ fn run(data: &[u8], grouping: Grouping, chunk: usize, timeout: u32) -> Seen {
     let mut call = 0;
     let mut take = |call: usize, ev: &mut auparse::EventRef<'_>| {
         let mut raw = Vec::new();
-        let mut records = ev.records();
-        while let Some(r) = records.next() {
-            raw.push(String::from_utf8_lossy(r.text()).into_owned());
+        {
+            let mut records = ev.records();
+            while let Some(r) = records.next() {
+                raw.push(String::from_utf8_lossy(r.text()).into_owned());
+            }
         }
-        drop(records);
         let e = ev.to_event();
         out.push((call, serde_json::to_string(&e).unwrap(), raw));
     };

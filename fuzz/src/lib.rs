@@ -32,11 +32,12 @@ pub fn grouping(data: &[u8]) {
         let mut out: Vec<(usize, String, Vec<Vec<u8>>)> = Vec::new();
         let mut take = |call: usize, ev: &mut auparse::EventRef<'_>| {
             let mut raw = Vec::new();
-            let mut records = ev.records();
-            while let Some(r) = records.next() {
-                raw.push(r.text().to_vec());
+            {
+                let mut records = ev.records();
+                while let Some(r) = records.next() {
+                    raw.push(r.text().to_vec());
+                }
             }
-            drop(records);
             let e = ev.to_event();
             out.push((call, serde_json::to_string(&e).expect("json"), raw));
         };
