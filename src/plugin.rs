@@ -85,8 +85,10 @@ pub trait Handler {
     type Error: From<Error>;
 
     /// The events completed by one read (or by ageing, or by the final
-    /// flush), in order. The loop clears `batch` afterwards; a handler may
-    /// also take the events out of it.
+    /// flush), in order, at most [`MAX_BATCH`] at a time. The loop clears
+    /// `batch` afterwards; a handler may also take the events out of it.
+    /// A full batch is handed over from inside the Feeder's call, where a
+    /// Feeder or Parser of the same thread answers [`Error::Nested`].
     fn events(&mut self, batch: &mut Vec<Event>) -> Result<(), Self::Error>;
 
     /// Called each time the input has been quiet for the idle interval,
@@ -190,9 +192,15 @@ where
         lp.read_here(&mut input, fd)?;
     }
     if opts.flush_at_end {
-        let (batch, ev_opts) = (&mut lp.batch, opts.event);
-        lp.feeder
-            .flush(|ev| batch.push(ev.to_event_with(ev_opts)))?;
+        let (batch, ev_opts, handler) = (&mut lp.batch, opts.event, &mut *lp.handler);
+        let mut failed = None;
+        lp.feeder.flush(|ev| {
+            if failed.is_none() {
+                batch.push(ev.to_event_with(ev_opts));
+                failed = hand_over_full(handler, batch).err();
+            }
+        })?;
+        failed.map_or(Ok(()), Err)?;
         lp.hand_over()?;
     }
     // The input is dropped only here: a reading thread has ended by now.
@@ -321,9 +329,11 @@ impl<H: Handler> Loop<'_, H> {
     }
 
     fn feed(&mut self, data: &[u8]) -> Result<(), H::Error> {
-        let (batch, opts) = (&mut self.batch, self.opts.event);
-        self.feeder
-            .feed(data, |ev| batch.push(ev.to_event_with(opts)))?;
+        let (batch, opts, handler) = (&mut self.batch, self.opts.event, &mut *self.handler);
+        self.feeder.try_feed(data, |ev| {
+            batch.push(ev.to_event_with(opts));
+            hand_over_full(handler, batch)
+        })?;
         self.hand_over()
     }
 
@@ -341,9 +351,15 @@ impl<H: Handler> Loop<'_, H> {
     fn idle(&mut self) -> Result<(), H::Error> {
         if self.last_age.elapsed() >= self.opts.idle / 2 {
             self.last_age = Instant::now();
-            let (batch, opts) = (&mut self.batch, self.opts.event);
-            self.feeder
-                .age_events(|ev| batch.push(ev.to_event_with(opts)))?;
+            let (batch, opts, handler) = (&mut self.batch, self.opts.event, &mut *self.handler);
+            let mut failed = None;
+            self.feeder.age_events(|ev| {
+                if failed.is_none() {
+                    batch.push(ev.to_event_with(opts));
+                    failed = hand_over_full(handler, batch).err();
+                }
+            })?;
+            failed.map_or(Ok(()), Err)?;
             self.hand_over()?;
         }
         self.handler.idle()
@@ -372,6 +388,26 @@ impl<H: Handler> Loop<'_, H> {
             }
         }
     }
+}
+
+/// The most events handed to [`Handler::events`] at once. One feed call can
+/// complete thousands of events at a time (all those held behind one whose
+/// last records came late), and an owned event takes several times the
+/// memory of its lines: handing them over in bounded batches, from inside
+/// the feed call, keeps the loop's memory independent of how many were held.
+pub const MAX_BATCH: usize = 256;
+
+/// Hands `batch` to `handler` (and clears it) once it holds [`MAX_BATCH`]
+/// events. Called from inside a feed call: the handler then runs while this
+/// thread holds the libauparse lock, so it must not use a Feeder or Parser
+/// (it gets [`Error::Nested`]).
+fn hand_over_full<H: Handler>(handler: &mut H, batch: &mut Vec<Event>) -> Result<(), H::Error> {
+    if batch.len() < MAX_BATCH {
+        return Ok(());
+    }
+    let r = handler.events(batch);
+    batch.clear();
+    r
 }
 
 /// Waits up to `timeout_ms` for `fd` to be readable (or at its end):

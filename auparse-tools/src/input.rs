@@ -157,11 +157,13 @@ impl<H: Handler> Run<'_, H> {
     }
 
     fn feed(&mut self, data: &[u8]) -> CmdResult {
-        let batch = &mut self.batch;
-        let opts = self.opts.event;
+        let (batch, opts, handler) = (&mut self.batch, self.opts.event, &mut *self.handler);
         self.feeder
-            .feed(data, |ev| batch.push(ev.to_event_with(opts)))
-            .map_err(|e| Fatal(format!("parse error: {e}")))?;
+            .try_feed(data, |ev| {
+                batch.push(ev.to_event_with(opts));
+                hand_over_full(handler, batch)
+            })
+            .map_err(FeedError::into_fatal)?;
         if let Some(bar) = &self.bar {
             bar.inc(data.len() as u64);
         }
@@ -184,11 +186,17 @@ impl<H: Handler> Run<'_, H> {
     fn idle(&mut self) -> CmdResult {
         if self.last_age.elapsed() >= self.opts.poll_interval / 2 {
             self.last_age = Instant::now();
-            let batch = &mut self.batch;
-            let opts = self.opts.event;
+            let (batch, opts, handler) = (&mut self.batch, self.opts.event, &mut *self.handler);
+            let mut failed = None;
             self.feeder
-                .age_events(|ev| batch.push(ev.to_event_with(opts)))
+                .age_events(|ev| {
+                    if failed.is_none() {
+                        batch.push(ev.to_event_with(opts));
+                        failed = hand_over_full(handler, batch).err();
+                    }
+                })
                 .map_err(|e| Fatal(format!("parse error: {e}")))?;
+            failed.map_or(Ok(()), |e| Err(e.into_fatal()))?;
             if !self.batch.is_empty() {
                 self.hand_over()?;
             }
@@ -368,9 +376,19 @@ pub fn run<H: Handler>(
         bar.finish_and_clear();
     }
     // The end of the input (or a fatal error): what was read is not lost.
-    let batch = &mut run.batch;
-    let opts = run.opts.event;
-    let flushed = run.feeder.flush(|ev| batch.push(ev.to_event_with(opts)));
+    let (batch, opts, handler) = (&mut run.batch, run.opts.event, &mut *run.handler);
+    let mut failed = None;
+    let flushed = run.feeder.flush(|ev| {
+        if failed.is_none() {
+            batch.push(ev.to_event_with(opts));
+            failed = hand_over_full(handler, batch).err();
+        }
+    });
+    if let Some(e) = failed {
+        if result.is_ok() {
+            result = Err(e.into_fatal());
+        }
+    }
     if !run.batch.is_empty() {
         let r = run.hand_over();
         if result.is_ok() {
@@ -386,6 +404,42 @@ pub fn run<H: Handler>(
     run.handler.take_spent(&mut run.batch);
     run.batch.clear();
     result.and(end)
+}
+
+/// An error inside a feed call: libauparse's, or the handler's (given a full
+/// batch from inside the call).
+enum FeedError {
+    Parse(auparse::Error),
+    Handler(Fatal),
+}
+
+impl From<auparse::Error> for FeedError {
+    fn from(e: auparse::Error) -> Self {
+        FeedError::Parse(e)
+    }
+}
+
+impl FeedError {
+    fn into_fatal(self) -> Fatal {
+        match self {
+            FeedError::Parse(e) => Fatal(format!("parse error: {e}")),
+            FeedError::Handler(f) => f,
+        }
+    }
+}
+
+/// Hands a batch of [`auparse::plugin::MAX_BATCH`] events to the handler
+/// from inside a feed call (one call can complete thousands at once: those
+/// held behind a late event), then frees them, so that memory does not grow
+/// with the number held.
+fn hand_over_full<H: Handler>(handler: &mut H, batch: &mut Vec<Event>) -> Result<(), FeedError> {
+    if batch.len() < auparse::plugin::MAX_BATCH {
+        return Ok(());
+    }
+    let r = handler.events(batch);
+    handler.take_spent(batch);
+    batch.clear();
+    r.map_err(FeedError::Handler)
 }
 
 /// Batches waiting for the output thread (each holds the events of one read,
