@@ -168,3 +168,91 @@ fn read_ahead_delivers_everything_in_order() {
     );
     drop(writer);
 }
+
+/// One event whose last records come after 998 newer events (the kernel
+/// delayed them): the record that completes it completes them all in one
+/// feed call. The handler must get them in batches of at most `MAX_BATCH`
+/// (memory does not grow with the number held), in order, and a handler
+/// error in the middle of that call ends the loop with that error.
+#[test]
+fn events_released_together_come_in_bounded_batches() {
+    let late = 1u64;
+    let mut log = String::new();
+    let mut lines = event(late)
+        .lines()
+        .map(|l| format!("{l}\n"))
+        .collect::<Vec<_>>();
+    log += &lines.remove(0);
+    for s in 2..1000u64 {
+        log += &event(s);
+        log += &format!(
+            "type=EOE msg=audit({}.{:03}:{s}): \n",
+            1_700_000_000 + s / 1000,
+            s % 1000
+        );
+    }
+    log += &lines.concat();
+    log += &format!("type=EOE msg=audit(1700000000.001:{late}): \n");
+    for grouping in [auparse::Grouping::Libauparse, auparse::Grouping::Indexed] {
+        struct Sizes(Vec<usize>, Vec<u64>);
+        impl Handler for Sizes {
+            type Error = auparse::Error;
+            fn events(&mut self, batch: &mut Vec<Event>) -> auparse::Result<()> {
+                self.0.push(batch.len());
+                self.1.extend(batch.iter().map(|e| e.serial));
+                Ok(())
+            }
+        }
+        let (reader, mut writer) = UnixStream::pair().unwrap();
+        let data = log.clone();
+        let w = std::thread::spawn(move || writer.write_all(data.as_bytes()).unwrap());
+        let mut feeder = Feeder::new().unwrap();
+        feeder.set_grouping(grouping);
+        let mut h = Sizes(Vec::new(), Vec::new());
+        plugin::run(&mut feeder, reader, &LoopOptions::default(), &mut h).unwrap();
+        w.join().unwrap();
+        assert_eq!(h.1, (1..1000).collect::<Vec<u64>>(), "{grouping:?}");
+        let most = *h.0.iter().max().unwrap();
+        assert_eq!(
+            most,
+            plugin::MAX_BATCH,
+            "{grouping:?}: batch sizes {:?}",
+            h.0
+        );
+    }
+
+    // A handler that fails on its second batch: the loop ends with its error.
+    #[derive(Debug, PartialEq)]
+    struct Msg(String);
+    impl From<auparse::Error> for Msg {
+        fn from(e: auparse::Error) -> Msg {
+            Msg(e.to_string())
+        }
+    }
+    struct FailSecond(usize);
+    impl Handler for FailSecond {
+        type Error = Msg;
+        fn events(&mut self, batch: &mut Vec<Event>) -> Result<(), Msg> {
+            self.0 += 1;
+            if self.0 == 2 {
+                return Err(Msg(format!("full at {}", batch[0].serial)));
+            }
+            Ok(())
+        }
+    }
+    let (reader, mut writer) = UnixStream::pair().unwrap();
+    let data = log.clone();
+    let w = std::thread::spawn(move || {
+        let _ = writer.write_all(data.as_bytes());
+    });
+    let mut feeder = Feeder::new().unwrap();
+    let err = plugin::run(
+        &mut feeder,
+        reader,
+        &LoopOptions::default(),
+        &mut FailSecond(0),
+    )
+    .unwrap_err();
+    w.join().unwrap();
+    assert_eq!(err, Msg(format!("full at {}", plugin::MAX_BATCH + 1)));
+}
