@@ -1,4 +1,6 @@
-//! Grouping records into events in Rust, the way `ausearch` does it.
+//! Grouping records into events in Rust, the way `ausearch` does it
+//! ([`Grouping::Ausearch`]) or the way libauparse's feed mode does it
+//! ([`Grouping::Indexed`]).
 //!
 //! libauparse's feed mode groups records into events by its own rules
 //! (see [`Feeder`](crate::Feeder)). `ausearch` (audit 3.0.9) does not use
@@ -39,6 +41,25 @@
 //! Type names are mapped to numbers by libaudit's own
 //! `audit_name_to_msg_type` ([`auparse_sys::audit_name_to_msg_type`], found at
 //! run time in the libaudit that libauparse is linked to).
+//!
+//! [`Grouping::Indexed`] follows libauparse 3.0.9's feed mode instead
+//! (`au_auparse_next_event`, `au_check_events`, `au_get_ready_event` in
+//! `auparse.c`; `aup_list_append` in `ellist.c`): the key as
+//! `extract_timestamp` reads it (a first word starting with `n` names the
+//! node only if longer than five bytes); after each line it keeps and parses,
+//! every event being built is complete if it is at least the timeout older
+//! than that line or if its last record is an `EOE`, a `PROCTITLE` or a
+//! single-record type; a line libauparse fails to parse (an `AVC` whose
+//! permissions run over 255 bytes) starts no event, and joined to one it
+//! stays there without that check; events are released while the lowest
+//! held one (seconds, milliseconds, serial, then slot) is complete, after
+//! every line, as the Feeder (fed a line at a time) delivers them. Wall-clock
+//! ageing compares log seconds with `time(NULL)`, as
+//! `auparse_feed_age_events` does. The record type of a line of the usual
+//! shape is libaudit's number for its `type=` word; any other line is fed
+//! alone to a private libauparse parser to learn what libauparse makes of
+//! it (`probe_line` in `feeder.rs`). `tests/grouping_indexed.rs` and the
+//! fuzz target `grouping` compare the result with libauparse's own.
 //!
 //! Deliberate differences from `ausearch`: lines are whole lines of any
 //! length (`ausearch` reads at most 8,969 bytes at a time and treats the rest

@@ -33,7 +33,12 @@
 //! [`read_events`] wraps a Feeder around any `impl Read` and yields owned events.
 //! By default libauparse groups records into events; [`Grouping::Ausearch`]
 //! groups them in Rust as `ausearch` does (its order; no slowdown on kernel
-//! `ANOM_*` records or out-of-order logs) and hands libauparse one event at a time.
+//! `ANOM_*` records or out-of-order logs) and hands libauparse one event at a
+//! time; [`Grouping::Indexed`] does the same with libauparse's own rules and
+//! order (the same events as the default, without libauparse 3.0.9's scan of
+//! every held event per record, which made a burst with one late event
+//! quadratic). Lines whose record type is not of the usual shape are read by
+//! a second, private libauparse parser, so the rules are libauparse's own.
 //!
 //! **What borrows what.** [`EventRef`], [`RecordRef`] and [`FieldRef`] are views
 //! of libauparse's memory, valid only while libauparse keeps the event (in feed
@@ -87,6 +92,7 @@
 //! thread-locals left are formatting's: `format` keeps the last second converted to local time,
 //! and `format::json` the last second's formatted date. Other helpers live
 //! in their own rooms: `src/assemble.rs` groups records as `ausearch` does
+//! or as libauparse's feed mode does
 //! (libaudit's type names come from [`ffi::audit_name_to_msg_type`], and
 //! [`RecordType::name`] from [`ffi::audit_msg_type_to_name`]: libaudit's
 //! bindings live in auparse-sys),

@@ -87,7 +87,11 @@ fn both_binaries_print_a_conf_naming_a_plugin_that_exists() {
         assert!(printed.contains(&format!("-w {watch} -p wa -k fsaction\n")));
         assert!(printed.contains(&format!("pkill -HUP -f '^{}'", path.display())));
         // auditd.conf settings, as comments only.
-        for setting in ["#    q_depth = 99999\n", "#    overflow_action = SYSLOG\n"] {
+        for setting in [
+            "#    q_depth = 99999\n",
+            "#    overflow_action = SYSLOG\n",
+            "#    end_of_event_timeout = 10\n",
+        ] {
             assert!(printed.contains(setting), "{setting}");
         }
     }
