@@ -562,11 +562,14 @@ impl Assembler {
         timeout: u32,
         probe: &mut dyn FnMut(&[u8], &LineKey<'_>) -> LineType,
     ) -> bool {
-        let Some(p) = parse_line_feed(line, i64::from(timeout)) else {
+        // libauparse reads the line without its newline (`readline_buf`):
+        // a word that ends the line must not end in one here either.
+        let text = line.strip_suffix(b"\n").unwrap_or(line);
+        let Some(p) = parse_line_feed(text, i64::from(timeout)) else {
             return false;
         };
         let (sec, milli, serial) = p.key;
-        let lt = match plain_type_name(line) {
+        let lt = match plain_type_name(text) {
             Some(name) => LineType {
                 rtype: self.type_of(name),
                 parsed: true,
