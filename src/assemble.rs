@@ -402,16 +402,6 @@ pub(crate) struct LineType {
     pub(crate) parsed: bool,
 }
 
-/// The part of the key of a line that [`Grouping::Indexed`] asks libauparse
-/// about: seconds, milliseconds, serial and node name, as libauparse read
-/// them.
-pub(crate) struct LineKey<'a> {
-    pub(crate) sec: i64,
-    pub(crate) milli: u32,
-    pub(crate) serial: u64,
-    pub(crate) node: Option<&'a [u8]>,
-}
-
 /// libauparse 3.0.9's test (`au_check_events`) for an event that is complete
 /// with the record it last appended.
 fn ends_event(t: i32) -> bool {
@@ -543,7 +533,7 @@ impl Assembler {
         &mut self,
         line: &[u8],
         timeout: u32,
-        probe: &mut dyn FnMut(&[u8], &LineKey<'_>) -> LineType,
+        probe: &mut dyn FnMut(&[u8]) -> LineType,
     ) -> bool {
         // libauparse reads a line without its newline (`readline_buf`):
         // with it, a last word of 18 bytes would pass the length test of
@@ -561,15 +551,7 @@ impl Assembler {
                 rtype,
                 parsed: true,
             },
-            None => probe(
-                line,
-                &LineKey {
-                    sec,
-                    milli,
-                    serial,
-                    node: p.node,
-                },
-            ),
+            None => probe(line),
         };
         let joined = match self.last {
             Some(slot)
