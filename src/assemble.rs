@@ -122,8 +122,10 @@ pub enum Grouping {
 }
 
 const AUDIT_FIRST_EVENT: i32 = 1300;
+const AUDIT_USER_AVC: i32 = 1107;
 const AUDIT_EOE: i32 = 1320;
 const AUDIT_PROCTITLE: i32 = 1327;
+const AUDIT_AVC: i32 = 1400;
 const AUDIT_MAC_UNLBL_ALLOW: i32 = 1406;
 const AUDIT_MAC_CALIPSO_DEL: i32 = 1419;
 const AUDIT_KERNEL: i32 = 2000;
@@ -421,16 +423,6 @@ pub(crate) struct LineType {
     pub(crate) parsed: bool,
 }
 
-/// The part of the key of a line that [`Grouping::Indexed`] asks libauparse
-/// about: seconds, milliseconds, serial and node name, as libauparse read
-/// them.
-pub(crate) struct LineKey<'a> {
-    pub(crate) sec: i64,
-    pub(crate) milli: u32,
-    pub(crate) serial: u64,
-    pub(crate) node: Option<&'a [u8]>,
-}
-
 /// libauparse 3.0.9's test (`au_check_events`) for an event that is complete
 /// with the record it last appended.
 fn ends_event(t: i32) -> bool {
@@ -439,9 +431,11 @@ fn ends_event(t: i32) -> bool {
 
 /// The type name of a line whose record type libauparse reads without
 /// surprises: `type=NAME ` first (or after `node=HOST `), NAME of letters,
-/// digits and `_` (or `UNKNOWN[digits]`), not `AVC` or `USER_AVC` (whose
-/// parsing can fail), and no interpretation separator (0x1d) or NUL
-/// before it. `None` for any other line.
+/// digits and `_` (or `UNKNOWN[digits]`), and no interpretation separator
+/// (0x1d) or NUL before it. `None` for any other line. The caller still
+/// sends a NAME of type `AVC` or `USER_AVC` to the probe (their parsing can
+/// fail): libaudit reads names without regard to case and numbers as
+/// numbers, so `avc`, `1400` and `UNKNOWN[1400]` are `AVC` too.
 fn plain_type_name(line: &[u8]) -> Option<&[u8]> {
     let mut rest = line;
     if let Some(after) = rest.strip_prefix(b"node=") {
@@ -461,7 +455,7 @@ fn plain_type_name(line: &[u8]) -> Option<&[u8]> {
             .strip_prefix(b"UNKNOWN[")
             .and_then(|n| n.strip_suffix(b"]"))
             .is_some_and(|d| !d.is_empty() && d.iter().all(u8::is_ascii_digit));
-    if !ok || name == b"AVC" || name == b"USER_AVC" {
+    if !ok {
         return None;
     }
     Some(name)
@@ -560,29 +554,25 @@ impl Assembler {
         &mut self,
         line: &[u8],
         timeout: u32,
-        probe: &mut dyn FnMut(&[u8], &LineKey<'_>) -> LineType,
+        probe: &mut dyn FnMut(&[u8]) -> LineType,
     ) -> bool {
-        // libauparse reads the line without its newline (`readline_buf`):
-        // a word that ends the line must not end in one here either.
+        // libauparse reads a line without its newline (`readline_buf`):
+        // with it, a last word of 18 bytes would pass the length test of
+        // `extract_timestamp`, which it fails there.
         let text = line.strip_suffix(b"\n").unwrap_or(line);
         let Some(p) = parse_line_feed(text, i64::from(timeout)) else {
             return false;
         };
         let (sec, milli, serial) = p.key;
-        let lt = match plain_type_name(text) {
-            Some(name) => LineType {
-                rtype: self.type_of(name),
+        let plain = plain_type_name(text)
+            .map(|name| self.type_of(name))
+            .filter(|&t| t != AUDIT_AVC && t != AUDIT_USER_AVC);
+        let lt = match plain {
+            Some(rtype) => LineType {
+                rtype,
                 parsed: true,
             },
-            None => probe(
-                line,
-                &LineKey {
-                    sec,
-                    milli,
-                    serial,
-                    node: p.node,
-                },
-            ),
+            None => probe(line),
         };
         let joined = match self.last {
             Some(slot)

@@ -1,6 +1,6 @@
 //! Feed mode: push bytes in, get complete events back through a callback.
 
-use crate::assemble::{Assembler, Grouping, LineKey, LineType};
+use crate::assemble::{Assembler, Grouping, LineType};
 use crate::caches::{CacheSizes, Caches};
 use crate::cursor::EventRef;
 use crate::error::{check, last_os_error, Result};
@@ -258,18 +258,17 @@ impl Ctx<'_> {
             Grouping::Indexed => {
                 let (probe, timeout) = (&mut *self.probe, self.eoe_timeout);
                 let mut failed = None;
-                let mut ask =
-                    |line: &[u8], key: &LineKey<'_>| match probe_line(probe, timeout, line, key) {
-                        Ok(t) => t,
-                        Err(e) => {
-                            failed = Some(e);
-                            // Dropped: libauparse could not be asked.
-                            LineType {
-                                rtype: 0,
-                                parsed: false,
-                            }
+                let mut ask = |line: &[u8]| match probe_line(probe, timeout, line) {
+                    Ok(t) => t,
+                    Err(e) => {
+                        failed = Some(e);
+                        // Dropped: libauparse could not be asked.
+                        LineType {
+                            rtype: 0,
+                            parsed: false,
                         }
-                    };
+                    }
+                };
                 if self.assembler.add_line_feed(line, timeout, &mut ask) {
                     self.release()?;
                 }
@@ -940,22 +939,25 @@ impl Drop for Probe {
     }
 }
 
-/// What libauparse makes of `line` (key `key`), asked of the probe parser:
-/// fed alone, a line it parses is delivered as an event with that record's
-/// type; one it drops is an `EOE` or a line it fails to parse. Fed after a
-/// made-up first record with the same key (a `CWD`: short, and it does not
-/// end an event), either is the event's second
-/// record, with its type; an `EOE` that follows such a record is one it
-/// parsed.
+/// What libauparse makes of `line`, asked of the probe parser: fed alone, a
+/// line it parses is delivered as an event with that record's type; one it
+/// drops is an `EOE` or a line it fails to parse. To tell them apart (and
+/// get the type), the line is fed again as the second record of a made-up
+/// event: a `CWD` (short, and it does not end an event) of key
+/// `1.000:1` without a node, then `t msg=audit(1.000:1): ` followed by the
+/// line. libauparse reads that second line's key from its first two words
+/// (the made-up ones), so it always joins the `CWD`, whatever key, node and
+/// length the line has; `parse_up_record` ignores the word `t` (no `=`,
+/// before any type is known) and the `msg=audit(` word, so it reads the
+/// rest exactly as the line alone: the same fields, type and failure.
+/// (Made-up lines with the line's own key did not join when a long node
+/// name pushed their longer key past the 340 bytes libauparse looks at.)
 ///
 /// Called under the global lock, inside a Feeder call.
-fn probe_line(
-    probe: &mut Option<Probe>,
-    timeout: u32,
-    line: &[u8],
-    key: &LineKey<'_>,
-) -> Result<LineType> {
+fn probe_line(probe: &mut Option<Probe>, timeout: u32, line: &[u8]) -> Result<LineType> {
     const EOE: i32 = 1320;
+    const FIRST: &[u8] = b"type=CWD msg=audit(1.000:1): x=1\n";
+    const PREFIX: &[u8] = b"t msg=audit(1.000:1): ";
     if probe.is_none() {
         // SAFETY: the Feeder's calls hold the lock while lines are taken.
         *probe = Some(unsafe { Probe::new() }?);
@@ -972,19 +974,9 @@ fn probe_line(
             parsed: true,
         });
     }
-    let mut pair = Vec::with_capacity(line.len() + 96);
-    if let Some(node) = key.node {
-        pair.extend_from_slice(b"node=");
-        pair.extend_from_slice(node);
-        pair.push(b' ');
-    }
-    pair.extend_from_slice(
-        format!(
-            "type=CWD msg=audit({}.{:03}:{}): x=1\n",
-            key.sec, key.milli, key.serial
-        )
-        .as_bytes(),
-    );
+    let mut pair = Vec::with_capacity(FIRST.len() + PREFIX.len() + line.len());
+    pair.extend_from_slice(FIRST);
+    pair.extend_from_slice(PREFIX);
     pair.extend_from_slice(line);
     // SAFETY: lock held (see above).
     let out = unsafe { p.run(&pair) }?;
@@ -996,8 +988,8 @@ fn probe_line(
             parsed: rtype == EOE,
         });
     }
-    // The made-up record did not join (a node name libauparse cuts): read
-    // the line as an EOE, which libauparse drops as a first record too.
+    // Not expected (the second line always joins): read the line as an
+    // EOE, which libauparse drops as a first record too.
     Ok(LineType {
         rtype: EOE,
         parsed: true,
