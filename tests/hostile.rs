@@ -49,6 +49,7 @@ fn must_have(name: &str) -> &'static [u64] {
         "no-final-newline.log" => &[110, 111],
         "null-values.log" => &[1001, 1002],
         "proctitle-null-prefix.log" => &[1101, 1102, 1103],
+        "proctitle-overreads.log" => &[1201, 1207, 1208, 1215],
         "nul-bytes.log" => &[20, 23],
         "out-of-order.log" => &[69, 70, 71, 72, 73],
         "serial-rollover.log" => &[4294967295, 4294967296, 1],

@@ -139,3 +139,17 @@ write("proctitle-null-prefix.log", [
     b"type=PROCTITLE msg=audit(1653911718.020:1102): proctitle=(null)xxxxxxxxxxxxxxxxxxxxxxxxx\n",
     b"type=PROCTITLE msg=audit(1653911719.020:1103): proctitle=(null)\n",
 ])
+
+# PROCTITLE values on both sides of libauparse 3.0.9's over-reads (see
+# interp_rule::libauparse_overreads): the first seven make `valgrind
+# ausearch -i` report reads of uninitialised memory, the other eight do not.
+# .ci/valgrind runs every subcommand on this file: none may read them.
+write("proctitle-overreads.log", [
+    f"type=PROCTITLE msg=audit(1700000000.000:{1201 + i}): proctitle={v}\n".encode()
+    for i, v in enumerate([
+        "(null)xxxxxxxx", "(null)syscall=2", "(x)xxxxx", "(nu:l)xxxxxxxxxxxxxxx",
+        "00000.250:61):", "00(x)xxxxxxx", "0041414141zzzzzzzzzzzzzzzz",
+        "(null)", "(null)xxxxxxx", "(x)xxxx", "(no_close_paren_at_all",
+        "6C73002D6C", "6C73zzzzzzzzzzzzzzzzzzzz", "00414141", "004zzzzzzzzzzzzz",
+    ])
+])
