@@ -485,17 +485,11 @@ impl Assembler {
             return false;
         };
         let (sec, milli, serial) = p.key;
-        if let Some(slot) = self.last {
-            let ev = self.slots[slot].as_mut().expect("last slot is held");
-            if !ev.complete
-                && ev.key.sec == sec
-                && ev.key.milli == milli
-                && ev.key.serial == serial
-                && ev.key.node.as_deref() == p.node
-            {
-                ev.lines.extend_from_slice(line);
-                return true;
-            }
+        if let Some(slot) = self.building_slot(&p) {
+            let ev = self.slots[slot].as_mut().expect("building slot is held");
+            ev.lines.extend_from_slice(line);
+            self.last = Some(slot);
+            return true;
         }
         let key = Key {
             sec,
@@ -503,12 +497,6 @@ impl Assembler {
             serial,
             node: p.node.map(Box::from),
         };
-        if let Some(&slot) = self.building.get(&key) {
-            let ev = self.slots[slot].as_mut().expect("building slot is held");
-            ev.lines.extend_from_slice(line);
-            self.last = Some(slot);
-            return true;
-        }
         let rtype = self.type_of(p.type_name);
         if rtype == AUDIT_EOE {
             // A standalone EOE: its event was complete already.
@@ -521,15 +509,7 @@ impl Assembler {
             self.by_sec.push(Reverse((sec, id, slot)));
         }
         // Completion by time: every event being built that is old enough.
-        while let Some(&Reverse((s, id, i))) = self.by_sec.peek() {
-            if i128::from(s) + i128::from(timeout) > i128::from(sec) {
-                break;
-            }
-            self.by_sec.pop();
-            if live(&self.slots, id, i) {
-                self.complete(i);
-            }
-        }
+        self.complete_timed_out(sec, timeout);
         if single {
             self.complete(slot);
         }
@@ -574,28 +554,7 @@ impl Assembler {
             },
             None => probe(line),
         };
-        let joined = match self.last {
-            Some(slot)
-                if self.slots[slot].as_ref().is_some_and(|ev| {
-                    !ev.complete
-                        && ev.key.sec == sec
-                        && ev.key.milli == milli
-                        && ev.key.serial == serial
-                        && ev.key.node.as_deref() == p.node
-                }) =>
-            {
-                Some(slot)
-            }
-            _ => self
-                .building
-                .get(&Key {
-                    sec,
-                    milli,
-                    serial,
-                    node: p.node.map(Box::from),
-                })
-                .copied(),
-        };
+        let joined = self.building_slot(&p);
         let slot = match joined {
             Some(slot) => {
                 let ev = self.slots[slot].as_mut().expect("building slot is held");
@@ -626,6 +585,46 @@ impl Assembler {
         };
         self.check_feed(sec, timeout, Some(slot));
         true
+    }
+
+    /// The event being built that a line of key `p` joins: the one the last
+    /// line went to (most records follow the one before them), else the
+    /// one of that key, if any.
+    fn building_slot(&self, p: &Parsed<'_>) -> Option<usize> {
+        let (sec, milli, serial) = p.key;
+        if let Some(slot) = self.last {
+            let ev = self.slots[slot].as_ref().expect("last slot is held");
+            if !ev.complete
+                && ev.key.sec == sec
+                && ev.key.milli == milli
+                && ev.key.serial == serial
+                && ev.key.node.as_deref() == p.node
+            {
+                return Some(slot);
+            }
+        }
+        self.building
+            .get(&Key {
+                sec,
+                milli,
+                serial,
+                node: p.node.map(Box::from),
+            })
+            .copied()
+    }
+
+    /// Completes every event being built whose seconds plus `timeout` are at
+    /// most `sec`.
+    fn complete_timed_out(&mut self, sec: i64, timeout: i64) {
+        while let Some(&Reverse((s, id, i))) = self.by_sec.peek() {
+            if i128::from(s) + i128::from(timeout) > i128::from(sec) {
+                break;
+            }
+            self.by_sec.pop();
+            if live(&self.slots, id, i) {
+                self.complete(i);
+            }
+        }
     }
 
     /// A new event in the lowest free slot, being built, in the release order.
@@ -661,15 +660,7 @@ impl Assembler {
     /// record ends an event (`just`, the event a line just went to, and the
     /// events whose last line was not checked).
     fn check_feed(&mut self, sec: i64, timeout: u32, just: Option<usize>) {
-        while let Some(&Reverse((s, id, i))) = self.by_sec.peek() {
-            if i128::from(s) + i128::from(timeout) > i128::from(sec) {
-                break;
-            }
-            self.by_sec.pop();
-            if live(&self.slots, id, i) {
-                self.complete(i);
-            }
-        }
+        self.complete_timed_out(sec, i64::from(timeout));
         if let Some(slot) = just {
             if self.slots[slot]
                 .as_ref()

@@ -359,9 +359,10 @@ impl Feeder {
     }
 
     /// Chooses who groups records into events: libauparse's feed mode
-    /// ([`Grouping::Libauparse`], the default) or a Rust stage that groups
-    /// and orders them exactly as `ausearch` 3.0.9 does
-    /// ([`Grouping::Ausearch`]), then gives each complete event to
+    /// ([`Grouping::Libauparse`], the default), a Rust stage that applies
+    /// libauparse's own rules without its rescans ([`Grouping::Indexed`]),
+    /// or one that groups and orders them exactly as `ausearch` 3.0.9 does
+    /// ([`Grouping::Ausearch`]); the Rust stages give each complete event to
     /// libauparse alone. The end-of-event timeout ([`set_eoe_timeout`](Self::set_eoe_timeout))
     /// applies to both.
     ///
@@ -575,8 +576,10 @@ impl Feeder {
     /// by the wall clock (`auparse_feed_age_events`), and calls `f` for each.
     /// Call it on a timer while reading a live stream.
     ///
-    /// With [`Grouping::Ausearch`], the Rust stage's events that started at
-    /// least the timeout ago are complete too; they are released in
+    /// With [`Grouping::Indexed`], the Rust stage ages its events exactly as
+    /// libauparse does (log seconds plus the timeout against the wall
+    /// clock's seconds). With [`Grouping::Ausearch`], the Rust stage's
+    /// events that started at least the timeout ago are complete too; they are released in
     /// `ausearch`'s order (one that is not complete yet still holds back
     /// those with a later timestamp, until it is old enough in turn).
     ///

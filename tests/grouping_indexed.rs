@@ -12,6 +12,13 @@
 mod common;
 
 use auparse::{Feeder, Grouping};
+use harness::GroupedEvent;
+
+/// The fuzz targets' code: `grouping_events` is the fuzz target `grouping`'s
+/// feeding and recording, shared.
+#[allow(dead_code)]
+#[path = "../fuzz/src/lib.rs"]
+mod harness;
 use std::path::{Path, PathBuf};
 
 /// Every input file: corpus, fixtures, hostile inputs, fuzz regressions.
@@ -31,44 +38,19 @@ fn inputs() -> Vec<PathBuf> {
     out
 }
 
-/// Each event as (index of the feed call that delivered it, serial,
-/// timestamp, node, its records' text): everything grouping decides.
-/// Interpretations are left out: both groupings give libauparse the same
-/// records, and libauparse 3.0.9 reads past the end of some PROCTITLE values
-/// (fuzz/findings/shortcuts), so their interpretation is heap garbage that
-/// differs between any two runs.
-type Seen = Vec<(usize, u64, (i64, u32), Option<Vec<u8>>, Vec<String>)>;
+fn run(data: &[u8], grouping: Grouping, chunk: usize, timeout: u32) -> Vec<GroupedEvent> {
+    harness::grouping_events(data, grouping, &[chunk], timeout)
+}
 
-fn run(data: &[u8], grouping: Grouping, chunk: usize, timeout: u32) -> Seen {
-    let mut feeder = Feeder::new().unwrap();
-    feeder.set_grouping(grouping);
-    feeder.set_eoe_timeout(timeout);
-    let mut out = Vec::new();
-    let mut call = 0;
-    let mut take = |call: usize, ev: &mut auparse::EventRef<'_>| {
-        let mut raw = Vec::new();
-        {
-            let mut records = ev.records();
-            while let Some(r) = records.next() {
-                raw.push(String::from_utf8_lossy(r.text()).into_owned());
-            }
-        }
-        let t = ev.timestamp();
-        out.push((
-            call,
-            ev.serial(),
-            (t.sec, t.milli),
-            ev.node().map(|n| n.as_bytes().to_vec()),
-            raw,
-        ));
-    };
-    for c in data.chunks(chunk.max(1)) {
-        feeder.feed(c, |ev| take(call, ev)).unwrap();
-        call += 1;
-    }
-    feeder.flush(|ev| take(call, ev)).unwrap();
-    assert!(!feeder.has_pending().unwrap());
-    out
+/// An event for a failure message, its records as text.
+fn show(ev: Option<&GroupedEvent>) -> String {
+    ev.map_or_else(
+        || "none".into(),
+        |(call, serial, ts, node, raw)| {
+            let recs: Vec<_> = raw.iter().map(|r| String::from_utf8_lossy(r)).collect();
+            format!("call {call}, serial {serial}, {ts:?}, node {node:?}, {recs:?}")
+        },
+    )
 }
 
 fn assert_same(name: &str, data: &[u8], chunk: usize, timeout: u32) -> usize {
@@ -81,11 +63,11 @@ fn assert_same(name: &str, data: &[u8], chunk: usize, timeout: u32) -> usize {
             .position(|(a, b)| a != b)
             .unwrap_or(lib.len().min(idx.len()));
         panic!(
-            "{name} (chunk {chunk}, timeout {timeout}): {} events from libauparse, {} from Indexed; first difference at event {at}:\nlibauparse: {:?}\nIndexed:    {:?}",
+            "{name} (chunk {chunk}, timeout {timeout}): {} events from libauparse, {} from Indexed; first difference at event {at}:\nlibauparse: {}\nIndexed:    {}",
             lib.len(),
             idx.len(),
-            lib.get(at),
-            idx.get(at)
+            show(lib.get(at)),
+            show(idx.get(at))
         );
     }
     lib.len()

@@ -23,48 +23,10 @@ pub fn grouping(data: &[u8]) {
         return;
     }
     let timeout = 1 + u32::from(data[0] & 3);
-    let sizes = &data[1..5];
+    let sizes: Vec<usize> = data[1..5].iter().map(|&b| usize::from(b)).collect();
     let log = &data[5..];
-    let run = |g: Grouping| {
-        let mut feeder = Feeder::new().expect("Feeder::new");
-        feeder.set_grouping(g);
-        feeder.set_eoe_timeout(timeout);
-        // Each event as (feed call, serial, timestamp, node, its records'
-        // text): what grouping decides. Interpretations are left out: both
-        // groupings give libauparse the same records, and libauparse 3.0.9
-        // reads past the end of some PROCTITLE values (see
-        // fuzz/findings/shortcuts), so their interpretation is heap garbage.
-        type Seen = (usize, u64, (i64, u32), Option<Vec<u8>>, Vec<Vec<u8>>);
-        let mut out: Vec<Seen> = Vec::new();
-        let mut take = |call: usize, ev: &mut auparse::EventRef<'_>| {
-            let mut raw = Vec::new();
-            {
-                let mut records = ev.records();
-                while let Some(r) = records.next() {
-                    raw.push(r.text().to_vec());
-                }
-            }
-            let t = ev.timestamp();
-            out.push((
-                call,
-                ev.serial(),
-                (t.sec, t.milli),
-                ev.node().map(|n| n.as_bytes().to_vec()),
-                raw,
-            ));
-        };
-        let (mut rest, mut call) = (log, 0);
-        while !rest.is_empty() {
-            let n = usize::from(sizes[call % sizes.len()]).clamp(1, rest.len());
-            feeder.feed(&rest[..n], |ev| take(call, ev)).expect("feed");
-            rest = &rest[n..];
-            call += 1;
-        }
-        feeder.flush(|ev| take(call, ev)).expect("flush");
-        out
-    };
-    let lib = run(Grouping::Libauparse);
-    let idx = run(Grouping::Indexed);
+    let lib = grouping_events(log, Grouping::Libauparse, &sizes, timeout);
+    let idx = grouping_events(log, Grouping::Indexed, &sizes, timeout);
     if lib != idx {
         let at = lib.iter().zip(&idx).position(|(a, b)| a != b);
         panic!(
@@ -75,6 +37,58 @@ pub fn grouping(data: &[u8]) {
             at.and_then(|i| idx.get(i)),
         );
     }
+}
+
+/// One event as grouping decides it: (feed call that delivered it, serial,
+/// timestamp, node, its records' text). Interpretations are left out: both
+/// groupings give libauparse the same records, and libauparse 3.0.9 reads
+/// past the end of some PROCTITLE values, whose interpretation is then heap
+/// garbage that differs between any two runs.
+pub type GroupedEvent = (usize, u64, (i64, u32), Option<Vec<u8>>, Vec<Vec<u8>>);
+
+/// `log` fed through a Feeder with `grouping` and `timeout`, in chunks of
+/// the sizes of `sizes` in turn (0 counts as 1), then flushed: each event
+/// delivered, in order. Shared with `tests/grouping_indexed.rs`.
+pub fn grouping_events(
+    log: &[u8],
+    grouping: Grouping,
+    sizes: &[usize],
+    timeout: u32,
+) -> Vec<GroupedEvent> {
+    let mut feeder = Feeder::new().expect("Feeder::new");
+    feeder.set_grouping(grouping);
+    feeder.set_eoe_timeout(timeout);
+    let mut out: Vec<GroupedEvent> = Vec::new();
+    let mut take = |call: usize, ev: &mut auparse::EventRef<'_>| {
+        let mut raw = Vec::new();
+        {
+            let mut records = ev.records();
+            while let Some(r) = records.next() {
+                raw.push(r.text().to_vec());
+            }
+        }
+        let t = ev.timestamp();
+        out.push((
+            call,
+            ev.serial(),
+            (t.sec, t.milli),
+            ev.node().map(|n| n.as_bytes().to_vec()),
+            raw,
+        ));
+    };
+    let (mut rest, mut call) = (log, 0);
+    while !rest.is_empty() {
+        let n = sizes[call % sizes.len()].clamp(1, rest.len());
+        feeder.feed(&rest[..n], |ev| take(call, ev)).expect("feed");
+        rest = &rest[n..];
+        call += 1;
+    }
+    feeder.flush(|ev| take(call, ev)).expect("flush");
+    assert!(
+        !feeder.has_pending().expect("has_pending"),
+        "held after flush"
+    );
+    out
 }
 
 /// Target `feeder_formats`: arbitrary bytes split at arbitrary points through
