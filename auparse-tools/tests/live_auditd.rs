@@ -2784,7 +2784,8 @@ fn fsaction_plugin_cost_live_vs_offline() {
     //    machine, writing a file as the plugin does.
     let (off_us, off_rss, off_lines, off_sw) =
         offline_fsaction(&log, &live.key, &live.work.join("offline.out"));
-    // Kept for step 3 (the cleanup removes the run's directory).
+    // Kept for step 3 (the cleanup removes the run's directory), then moved
+    // into step 3's directory, which its cleanup removes.
     let kept = RemoveOnDrop(work_base().join(format!("auparse-cost-log.{}", std::process::id())));
     fs::rename(&log, &kept.0).unwrap();
     let key = live.key.clone();
@@ -2797,6 +2798,9 @@ fn fsaction_plugin_cost_live_vs_offline() {
     //    the workload (two busy writers, the kernel's audit thread, auditd)
     //    costs the same work, whoever does it.
     let base = Live::start_with_cat_plugin(tools, &status, &key);
+    let run1_log = base.work.join("run1-audit.log");
+    fs::rename(&kept.0, &run1_log).unwrap();
+    drop(kept);
     big_backlog(&base, &status);
     let auditd2 = with_cleanup(|c| c.auditd.as_ref().map(Child::id)).unwrap();
     let mut cat = None;
@@ -2811,7 +2815,7 @@ fn fsaction_plugin_cost_live_vs_offline() {
     let start2 = Instant::now();
     let workers = cost_workload(&base.watch, files);
     let (load_us, load_rss, load_lines, load_sw) =
-        offline_fsaction(&kept.0, &key, &base.work.join("offline-under-load.out"));
+        offline_fsaction(&run1_log, &key, &base.work.join("offline-under-load.out"));
     let load_done = start2.elapsed();
     for mut w in workers {
         assert!(w.wait().unwrap().success(), "workload failed");
