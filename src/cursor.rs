@@ -799,8 +799,10 @@ impl<'f> FieldRef<'f> {
     /// UNCLASSIFIED field in escape mode RAW that the record's ENRICHED
     /// interpretations do not name is answered with its raw value, a field
     /// they name with the value they give it (quotes taken off for users and
-    /// groups), and a file name by libauparse's decoding rules (its one
-    /// interpretation slot per field is kept for the realpath).
+    /// groups), and a file name they do not name by libauparse's decoding
+    /// rules (its one interpretation slot per field is kept for the
+    /// realpath). Where their entries cannot be read here (see
+    /// `crate::enriched::OwnNames`) libauparse is asked.
     ///
     /// ```
     /// let log = b"type=SYSCALL msg=audit(1.000:7): arch=c000003e syscall=87 success=yes exit=0 items=2 ppid=1 pid=2 auid=0 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts1 ses=3 comm=\"rm\" exe=\"/usr/bin/rm\" key=(null)
@@ -822,17 +824,21 @@ impl<'f> FieldRef<'f> {
     /// ```
     #[inline]
     pub fn interpreted(&self) -> &'f [u8] {
+        // False when libauparse may answer from the record's own
+        // interpretations: then no rule of a plain record applies.
+        let mut plain = true;
         if let (true, Some(text)) = (self.own_may_name(), self.ctx.interpretations) {
             // What libauparse would copy from the record's own
             // interpretations, where that is a piece of them.
-            let own = crate::enriched::own_interpretation(
+            match crate::enriched::own_interpretation(
                 self.ctx.own_names(),
                 text,
                 self.name(),
                 self.type_number(),
-            );
-            if let Some(v) = own {
-                return v;
+            ) {
+                crate::enriched::Own::Piece(v) => return v,
+                crate::enriched::Own::Plain => {}
+                crate::enriched::Own::Ask => plain = false,
             }
         } else if self.ctx.escape == EscapeMode::Raw
             && crate::interp_rule::interpretation_is_raw(self.type_number())
@@ -844,7 +850,7 @@ impl<'f> FieldRef<'f> {
             // libauparse would return an unterminated buffer.
             return self.raw();
         }
-        if self.type_number() == ffi::AUPARSE_TYPE_ESCAPED_FILE {
+        if plain && self.type_number() == ffi::AUPARSE_TYPE_ESCAPED_FILE {
             return match crate::escaped::file_interpretation(self.raw(), self.ctx.escape) {
                 std::borrow::Cow::Borrowed(b) => b,
                 std::borrow::Cow::Owned(v) => self.ctx.arena.keep(v),
@@ -864,7 +870,9 @@ impl<'f> FieldRef<'f> {
     /// crate never asks it for the other one of a file name, so the answer
     /// does not depend on what was asked before. (A libauparse call made
     /// through [`EventRef::with_raw`] that interprets this field first would
-    /// decide it.)
+    /// decide it; so does [`interpreted`](Self::interpreted) in an ENRICHED
+    /// record whose own interpretations may name the field but cannot be
+    /// read here, where libauparse usually answers both from those.)
     #[inline]
     pub fn realpath(&self) -> Option<&'f [u8]> {
         if self.field_type() != FieldType::EscapedFile {

@@ -32,7 +32,7 @@ pub(crate) struct OwnNames {
     filter: u64,
     /// The entries could not all be kept (more than [`OWN_MAX`], a name
     /// outside ASCII, an empty name, or a `SADDR=` list, which libauparse
-    /// reads another way): [`own_interpretation`] answers nothing.
+    /// reads another way): [`own_interpretation`] says [`Own::Ask`].
     opaque: bool,
     len: usize,
     /// (name start, `=`, word end), as offsets into the text.
@@ -118,45 +118,66 @@ fn name_bit(name: &[u8]) -> u64 {
     fnv_bit(name.iter().fold(FNV_OFFSET, |h, &b| fnv_step(h, b)))
 }
 
+/// What libauparse 3.0.9 answers for a field from its record's own
+/// interpretations ([`own_interpretation`]).
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Own<'a> {
+    /// This piece of the text.
+    Piece(&'a [u8]),
+    /// Nothing: the field is interpreted as in a plain record (no entry of
+    /// its name, or the first one's value starts `unknown-`).
+    Plain,
+    /// Not worked out here: only libauparse knows (it may answer from the
+    /// record's own interpretations).
+    Ask,
+}
+
 /// The interpretation libauparse 3.0.9 gives a field named `name`, of type
 /// `field_type`, from its record's own interpretations `text` (read into
-/// `own`), when that is a piece of `text`; `None` when libauparse must be
-/// asked.
+/// `own`).
 ///
 /// `auparse_do_interpretation` takes the first entry of that name and
 /// returns a copy of its value as it stands, or for a uid or gid
 /// `print_escaped` of it: for a value in double quotes, what lies between
-/// the first two quotes. It skips values starting `unknown-` and interprets
-/// the field as usual; an unquoted uid value is hex to decode. Those are
-/// left to libauparse, as are empty values and what [`OwnNames`] could not
-/// keep.
+/// the first two quotes ([`Own::Piece`]). It skips values starting
+/// `unknown-` and interprets the field as usual ([`Own::Plain`], as for a
+/// name without an entry); an unquoted uid value is hex to decode. Those are
+/// left to libauparse ([`Own::Ask`]), as are empty values and what
+/// [`OwnNames`] could not keep.
 pub(crate) fn own_interpretation<'a>(
     own: &OwnNames,
     text: &'a [u8],
     name: &[u8],
     field_type: u32,
-) -> Option<&'a [u8]> {
+) -> Own<'a> {
     if own.opaque {
-        return None;
+        return Own::Ask;
     }
-    let &(_, eq, end) = own.entries[..own.len].iter().find(|&&(start, eq, _)| {
+    let Some(&(_, eq, end)) = own.entries[..own.len].iter().find(|&&(start, eq, _)| {
         let entry = &text[start as usize..eq as usize];
         entry.len() == name.len()
             && entry
                 .iter()
                 .zip(name)
                 .all(|(&e, &n)| e.to_ascii_lowercase() == n)
-    })?;
+    }) else {
+        return Own::Plain;
+    };
     let value = &text[eq as usize + 1..end as usize];
-    if value.is_empty() || value.starts_with(b"unknown-") {
-        return None;
+    if value.starts_with(b"unknown-") {
+        return Own::Plain;
+    }
+    if value.is_empty() {
+        return Own::Ask;
     }
     if field_type == auparse_sys::AUPARSE_TYPE_UID || field_type == auparse_sys::AUPARSE_TYPE_GID {
-        let inner = value.strip_prefix(b"\"")?;
-        let close = inner.iter().position(|&b| b == b'"')?;
-        return (close > 0).then(|| &inner[..close]);
+        let quoted = value.strip_prefix(b"\"").and_then(|inner| {
+            let close = inner.iter().position(|&b| b == b'"')?;
+            (close > 0).then(|| &inner[..close])
+        });
+        return quoted.map_or(Own::Ask, Own::Piece);
     }
-    Some(value)
+    Own::Piece(value)
 }
 
 #[cfg(test)]
@@ -211,33 +232,41 @@ mod tests {
         let text = b"ARCH=x86_64 AUID=\"alice\" UID=\"a b\" EUID=726F6F74 X=unknown-3 AUID=\"bob\"";
         let own = own_names(Some(text));
         let get = |name: &[u8], t| own_interpretation(&own, text, name, t);
-        assert_eq!(get(b"arch", ARCH), Some(&b"x86_64"[..]));
-        assert_eq!(get(b"auid", UID), Some(&b"alice"[..]));
-        // "a (no closing quote in its word), hex, unknown-: libauparse.
-        assert_eq!(get(b"uid", UID), None);
-        assert_eq!(get(b"euid", UID), None);
-        assert_eq!(get(b"x", ARCH), None);
+        assert_eq!(get(b"arch", ARCH), Own::Piece(b"x86_64"));
+        assert_eq!(get(b"auid", UID), Own::Piece(b"alice"));
+        // "a (no closing quote in its word), hex: libauparse.
+        assert_eq!(get(b"uid", UID), Own::Ask);
+        assert_eq!(get(b"euid", UID), Own::Ask);
+        // unknown-: interpreted as in a plain record.
+        assert_eq!(get(b"x", ARCH), Own::Plain);
         // Exact names only; a quoted value of another type keeps its quotes.
-        assert_eq!(get(b"AUID", UID), None);
+        assert_eq!(get(b"AUID", UID), Own::Plain);
+        assert_eq!(get(b"pid", UID), Own::Plain);
         let pid = b"PID=\"7\"";
         assert_eq!(
             own_interpretation(&own_names(Some(pid)), pid, b"pid", 0),
-            Some(&b"\"7\""[..])
+            Own::Piece(b"\"7\"")
         );
         let saddr = b"SADDR={ x=y }";
         assert_eq!(
             own_interpretation(&own_names(Some(saddr)), saddr, b"x", 0),
-            None
+            Own::Ask
         );
         // An entry with an empty name: libauparse answers (every field).
         let empty = b"=v A=b";
         assert_eq!(
             own_interpretation(&own_names(Some(empty)), empty, b"", 0),
-            None
+            Own::Ask
         );
         assert_eq!(
             own_interpretation(&own_names(Some(empty)), empty, b"a", 0),
-            None
+            Own::Ask
+        );
+        // An empty value: libauparse answers it (an empty string).
+        let empty_value = b"NAME= A=b";
+        assert_eq!(
+            own_interpretation(&own_names(Some(empty_value)), empty_value, b"name", 0),
+            Own::Ask
         );
         // More entries than are kept: libauparse answers.
         let many: Vec<u8> = (0..40)
@@ -245,7 +274,7 @@ mod tests {
             .collect();
         assert_eq!(
             own_interpretation(&own_names(Some(&many)), &many, b"n1", 0),
-            None
+            Own::Ask
         );
         assert!(own_may_name(&own_names(Some(&many)), b"n39"));
     }

@@ -509,7 +509,10 @@ impl EventRef<'_> {
                         } else if field_type == FieldType::EscapedFile {
                             // libauparse keeps one interpretation per field: it
                             // is asked for the realpath, and the name as logged
-                            // is worked out from the raw value (no C call).
+                            // is worked out from the raw value (no C call)
+                            // unless the record's own interpretations may name
+                            // it and cannot be read here (then libauparse
+                            // answers both, from those where they name it).
                             let name = f.interpreted();
                             realpath = Some(Bytes::from(f.realpath_of_file().unwrap_or(name)));
                             Bytes::from(name)
