@@ -576,9 +576,8 @@ impl Live {
     }
 
     /// auditd without our plugin (its conf is written with `active = no`;
-    /// `plugin_pid` is 0) and with `cat` as a plugin instead: a plugin that
-    /// reads auditd's stream (into /dev/null, auditd's stdout for plugins)
-    /// and does nothing else. The benchmark's baseline: the same workload
+    /// `plugin_pid` is 0) and with `cat >/dev/null` as a plugin instead: a
+    /// plugin that reads auditd's stream and does nothing else. The benchmark's baseline: the same workload
     /// and audit traffic, and what reading the stream costs.
     fn start_with_cat_plugin(tools: Tools, status: &HashMap<String, String>, key: &str) -> Live {
         Self::start_full(tools, status, key, None, "out.log", false)
@@ -681,10 +680,18 @@ impl Live {
         write("plugin-wrapper", &wrapper, 0o755);
         write("plugins.d/auparse-fsaction.conf", &plugin_conf, 0o600);
         if !plugin_active {
+            // A plugin inherits auditd's standard output, here the test's
+            // WORK/auditd.stderr: `cat` writes to /dev/null instead (the
+            // shell execs it, so the process auditd started is `cat`).
             let cat = find_tool("cat").expect("cat");
+            write(
+                "cat-plugin",
+                &format!("#!/bin/sh\nexec '{}' >/dev/null\n", cat.display()),
+                0o755,
+            );
             let conf = format!(
                 "active = yes\ndirection = out\npath = {}\ntype = always\nformat = string\n",
-                cat.display()
+                w("cat-plugin").display()
             );
             write("plugins.d/cat.conf", &conf, 0o600);
         }
