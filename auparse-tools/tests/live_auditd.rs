@@ -560,19 +560,7 @@ impl Live {
         key: &str,
         plugin_extra: Option<&str>,
     ) -> Live {
-        Self::start_opts(tools, status, key, plugin_extra, "out.log")
-    }
-
-    /// [`Live::start_with`], with the output at WORK/`output` (its
-    /// directory created first).
-    fn start_opts(
-        tools: Tools,
-        status: &HashMap<String, String>,
-        key: &str,
-        plugin_extra: Option<&str>,
-        output: &str,
-    ) -> Live {
-        Self::start_full(tools, status, key, plugin_extra, output, true)
+        Self::start_opts(tools, status, key, plugin_extra, "out.log", true)
     }
 
     /// auditd without our plugin (its conf is written with `active = no`;
@@ -580,10 +568,13 @@ impl Live {
     /// plugin that reads auditd's stream and does nothing else. The benchmark's baseline: the same workload
     /// and audit traffic, and what reading the stream costs.
     fn start_with_cat_plugin(tools: Tools, status: &HashMap<String, String>, key: &str) -> Live {
-        Self::start_full(tools, status, key, None, "out.log", false)
+        Self::start_opts(tools, status, key, None, "out.log", false)
     }
 
-    fn start_full(
+    /// [`Live::start_with`], with the output at WORK/`output` (its
+    /// directory created first) and, when `plugin_active` is false, `cat`
+    /// in the plugin's place ([`Live::start_with_cat_plugin`]).
+    fn start_opts(
         tools: Tools,
         status: &HashMap<String, String>,
         key: &str,
@@ -2143,7 +2134,7 @@ fn survive(test: &str, key: &str, t: Trouble) {
         return;
     };
     let _guard = Guard;
-    let live = Live::start_opts(tools, &status, key, Some("format = json"), t.output);
+    let live = Live::start_opts(tools, &status, key, Some("format = json"), t.output, true);
     big_backlog(&live, &status);
     live.add_watch();
     let pid = live.plugin_pid;
@@ -2500,21 +2491,30 @@ fn fsaction_reports_reach_a_real_rsyslogd() {
 /// CPU seconds (utime, stime) and peak RSS (VmHWM, KiB) of a live process.
 fn proc_cost(pid: u32) -> ((f64, f64), u64) {
     let stat = fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
-    // Fields after the command name, which ends at the last ')'.
-    let rest: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..]
-        .split_whitespace()
-        .collect();
-    // utime and stime are fields 14 and 15 (1-based), 11 and 12 after the name.
-    let ticks = |i: usize| rest[i].parse::<u64>().unwrap() as f64;
-    // SAFETY: sysconf has no preconditions.
-    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
+    let (_, _, times) = parse_stat(&stat).unwrap();
     let status = fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
     let hwm = status
         .lines()
         .find_map(|l| l.strip_prefix("VmHWM:"))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         .unwrap();
-    ((ticks(11) / hz, ticks(12) / hz), hwm)
+    (times, hwm)
+}
+
+/// A `/proc/PID[/task/TID]/stat` line: (command name, parent pid, CPU
+/// seconds (utime, stime)).
+fn parse_stat(stat: &str) -> Option<(&str, u32, (f64, f64))> {
+    // The command name is in parentheses and may hold any byte: it ends at
+    // the last ')'.
+    let (comm, rest) = stat.split_once(" (")?.1.rsplit_once(") ")?;
+    let rest: Vec<&str> = rest.split_whitespace().collect();
+    // After the name: state, ppid, ... utime and stime (fields 14 and 15,
+    // 1-based, so 11 and 12 here).
+    let ppid = rest.get(1)?.parse().ok()?;
+    // SAFETY: sysconf has no preconditions.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
+    let secs = |i: usize| Some(rest.get(i)?.parse::<u64>().ok()? as f64 / hz);
+    Some((comm, ppid, (secs(11)?, secs(12)?)))
 }
 
 /// Runs a command to completion (its output goes to a file it is told of,
@@ -2621,28 +2621,19 @@ fn count_lines(path: &Path) -> usize {
 /// CPU seconds (utime, stime) of the threads of a live process whose name
 /// (`comm`) is `name`.
 fn thread_cost(pid: u32, name: &str) -> (f64, f64) {
-    // SAFETY: sysconf has no preconditions.
-    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
     let mut sum = (0.0, 0.0);
     for t in fs::read_dir(format!("/proc/{pid}/task"))
         .into_iter()
         .flatten()
         .flatten()
     {
-        let Ok(stat) = fs::read_to_string(t.path().join("stat")) else {
-            continue;
-        };
-        let Some((comm, rest)) = stat.split_once(" (").and_then(|(_, r)| r.rsplit_once(") "))
-        else {
-            continue;
-        };
-        if comm != name {
-            continue;
+        let stat = fs::read_to_string(t.path().join("stat")).unwrap_or_default();
+        if let Some((comm, _, (user, sys))) = parse_stat(&stat) {
+            if comm == name {
+                sum.0 += user;
+                sum.1 += sys;
+            }
         }
-        let rest: Vec<&str> = rest.split_whitespace().collect();
-        let ticks = |i: usize| rest[i].parse::<u64>().unwrap_or(0) as f64 / hz;
-        sum.0 += ticks(11);
-        sum.1 += ticks(12);
     }
     sum
 }
@@ -2673,8 +2664,7 @@ fn child_named(ppid: u32, comm: &str) -> Option<u32> {
     fs::read_dir("/proc").ok()?.flatten().find_map(|e| {
         let pid: u32 = e.file_name().to_str()?.parse().ok()?;
         let stat = fs::read_to_string(e.path().join("stat")).ok()?;
-        let (name, rest) = stat.split_once(" (")?.1.rsplit_once(") ")?;
-        let parent: u32 = rest.split_whitespace().nth(1)?.parse().ok()?;
+        let (name, parent, _) = parse_stat(&stat)?;
         (parent == ppid && name == comm).then_some(pid)
     })
 }
